@@ -1,0 +1,110 @@
+# dataplatform-ops: every entry point a person or CI uses.
+#   make sandbox   the whole platform on the embedded default (moto + podman), see README.md
+#   make test      everything CI runs
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV        := $(ROOT)/.venv
+BIN         := $(VENV)/bin
+CHECKOV_VENV := $(VENV)/tools/checkov
+PYTHON      ?= python3
+COLLECTION  := collections/ansible_collections/dataplatform/ops
+PYTEST      := $(BIN)/pytest
+PYTEST_ARGS ?=
+
+export PATH               := $(BIN):$(PATH)
+export CONTAINERS_CONF    ?= $(ROOT)/tests/harness/containers.conf
+export TF_CLI_CONFIG_FILE ?= $(ROOT)/.cache/terraform/cli.tfrc
+export ANSIBLE_CONFIG     := $(ROOT)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
+        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+venv: $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
+
+$(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/constraints.txt requirements/checkov.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements/checkov.txt
+	touch $@
+
+lock: ## Refresh requirements/constraints.txt from a fresh install of the top-level pins
+	rm -rf $(ROOT)/.cache/lock-venv
+	$(PYTHON) -m venv $(ROOT)/.cache/lock-venv
+	$(ROOT)/.cache/lock-venv/bin/pip install --quiet -r requirements/dev.txt
+	{ echo "# Every transitive package, frozen from a working install of dev.txt (make lock refreshes it)."; \
+	  $(ROOT)/.cache/lock-venv/bin/pip freeze; } > requirements/constraints.txt
+
+host-image: ## Build the Debian 13 podman host image (only when its recipe changed)
+	@bash tests/harness/host-image.sh
+
+terraform-config: $(TF_CLI_CONFIG_FILE)
+
+$(TF_CLI_CONFIG_FILE): tests/harness/terraform-cli-config.sh
+	@bash tests/harness/terraform-cli-config.sh $@ >/dev/null
+
+lint: lint-yaml lint-ansible lint-sanity lint-checkov lint-workflows ## Every linter (part of make test)
+
+lint-yaml: venv
+	yamllint --strict .
+
+lint-ansible: venv
+	ansible-lint --profile production --strict
+
+# ansible-test downloads a pip bootstrap script from outside the package registries; the
+# harness provides an equivalent (ensurepip, then the pinned pip from the package index).
+ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
+ANSIBLE_TEST_PIP   := 24.2
+
+lint-sanity: venv
+	mkdir -p $(ANSIBLE_TEST_CACHE)
+	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+	# ansible-test only sees files git knows: new files need `git add` first.
+	cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no
+
+lint-checkov: venv
+	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact \
+	  --skip-download --download-external-modules false
+
+lint-workflows: venv
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	zizmor --offline --no-progress .github/workflows
+
+unit: venv ## Unit tests (no servers)
+	$(PYTEST) -m unit $(PYTEST_ARGS)
+
+integration: venv ## Tests against the moto server over HTTP
+	$(PYTEST) -m integration $(PYTEST_ARGS)
+
+terraform-check: venv terraform-config ## terraform fmt and validate of every module and environment, offline
+	$(PYTEST) -m terraform $(PYTEST_ARGS)
+
+molecule: venv ## Podman-host tests and every Molecule scenario
+	$(PYTEST) -m "podman or molecule" $(PYTEST_ARGS)
+
+e2e: venv terraform-config ## The whole sandbox, end to end
+	$(PYTEST) -m e2e $(PYTEST_ARGS)
+
+test: venv terraform-config ## Everything CI runs: lint, then every test tier in one pytest run
+	@started=$$SECONDS; $(MAKE) --no-print-directory lint; echo "::phase lint: $$((SECONDS - started))s"
+	$(PYTEST) $(PYTEST_ARGS)
+
+sandbox: ## The whole platform on the embedded default (moto server + podman hosts)
+	@echo "make sandbox: not available yet; it arrives with the end-to-end sandbox issue." >&2
+	@exit 2
+
+sandbox-down: ## Remove everything make sandbox made
+	@echo "make sandbox-down: not available yet; it arrives with the end-to-end sandbox issue." >&2
+	@exit 2
+
+clean: ## Remove tool environments and caches (not the sandbox)
+	rm -rf $(VENV) $(ROOT)/.cache $(COLLECTION)/tests/output

@@ -1,0 +1,120 @@
+"""Test session setup shared by every tier.
+
+AWS safety: before any test is collected, real credentials and profiles are removed from the
+environment and ``AWS_ENDPOINT_URL`` points at a closed loopback port, so code under test can
+only ever reach the moto server that the ``moto_server`` fixture starts; a test that forgets the
+fixture fails to connect instead of reaching AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "collections"))
+
+from tests.harness.moto_server import MotoServer  # noqa: E402
+from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
+
+TEST_REGION = "eu-west-1"
+# Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.
+UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"
+
+_REAL_AWS_VARIABLES = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+)
+for _name in _REAL_AWS_VARIABLES:
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": TEST_REGION,
+        "AWS_REGION": TEST_REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": UNREACHABLE_ENDPOINT,
+    }
+)
+os.environ.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """The moto server of this test session, on a free loopback port.
+
+    While it runs, ``AWS_ENDPOINT_URL`` points at it, for this process and every child process
+    (boto3, ansible-playbook, ansible-inventory, terraform).
+    """
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    server = MotoServer(log_path=log_path).start()
+    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
+    try:
+        yield server
+    finally:
+        os.environ["AWS_ENDPOINT_URL"] = UNREACHABLE_ENDPOINT
+        server.stop()
+
+
+@pytest.fixture
+def moto(moto_server):
+    """The session's moto server, emptied of resources and recorded requests for this test."""
+    moto_server.reset()
+    return moto_server
+
+
+def _require(tool: str) -> None:
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is not installed; `bash .ci/run` (or the README's prerequisites) installs it")
+
+
+@pytest.fixture(scope="session")
+def podman_host_image():
+    """The test host image (built on first use, then reused until its recipe changes)."""
+    _require("podman")
+    return host_image()
+
+
+@pytest.fixture
+def podman_hosts(podman_host_image, request):
+    """Factory: ``podman_hosts(2)`` starts two systemd hosts, removed when the test ends."""
+    started: list[PodmanHosts] = []
+
+    def start(count: int, **kwargs) -> PodmanHosts:
+        prefix = kwargs.pop("prefix", request.node.name.replace("_", "-")[:20].strip("-"))
+        hosts = PodmanHosts(count, prefix=prefix, image=podman_host_image, **kwargs).__enter__()
+        started.append(hosts)
+        return hosts
+
+    yield start
+    for hosts in started:
+        hosts.remove()
+
+
+_TIER_BY_FOLDER = {
+    "unit": "unit",
+    "integration": "integration",
+    "contract": "integration",
+    "terraform": "terraform",
+    "podman": "podman",
+    "molecule": "molecule",
+    "e2e": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Marks every test with its tier, from the folder it lives in (`-m unit`, `-m podman`, …)."""
+    for item in items:
+        parts = Path(item.fspath).resolve().relative_to(REPO_ROOT).parts
+        tier = _TIER_BY_FOLDER.get(parts[1]) if parts[0] == "tests" else "unit"
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))

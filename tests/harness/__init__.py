@@ -1,0 +1,1 @@
+"""Reusable pieces of the test harness: the moto server, podman hosts, Terraform offline."""

@@ -1,0 +1,197 @@
+"""The AWS endpoint of the tests and the sandbox: moto's server, counting the requests it serves.
+
+Run it as a program (the sandbox does)::
+
+    python tests/harness/moto_server.py --host 127.0.0.1 --port 5000
+
+or start it from Python with :class:`MotoServer` (the test fixtures do). Besides moto's own API,
+the server answers ``GET /_dataplatform/requests`` with every AWS request it has served, as JSON
+``[{"service": "autoscaling", "action": "DescribeAutoScalingGroups", ...}]``, and
+``DELETE /_dataplatform/requests`` clears that list. Tests use it to prove API budgets
+("a cached run makes zero calls") against a real server over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUESTS_PATH = "/_dataplatform/requests"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def describe_request(environ: dict, body: bytes) -> dict:
+    """Service and API action of one AWS request, from its signature and protocol."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _CREDENTIAL_SCOPE.search(auth)
+    service = match.group(1) if match else "unknown"
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "/")
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    action = None
+    if target:
+        action = target.rsplit(".", 1)[-1]
+    else:
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        if "Action" in query:
+            action = query["Action"][0]
+        elif body and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if "Action" in form:
+                action = form["Action"][0]
+    if action is None:
+        # REST protocols (S3 and others): the method and the path are the action.
+        action = f"{method} {path}"
+    return {"service": service, "action": action, "method": method, "path": path}
+
+
+class CountingMiddleware:
+    """WSGI middleware that records every AWS request before moto handles it."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == REQUESTS_PATH:
+            return self._serve_requests(environ, start_response)
+        if not path.startswith("/moto-api"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            entry = describe_request(environ, body)
+            with self.lock:
+                self.requests.append(entry)
+        return self.app(environ, start_response)
+
+    def _serve_requests(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "DELETE":
+            with self.lock:
+                self.requests.clear()
+            payload = b"[]"
+        else:
+            with self.lock:
+                payload = json.dumps(self.requests).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MotoServer:
+    """A moto server in a child process on a loopback port."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> "MotoServer":
+        if not self.port:
+            self.port = free_port(self.host)
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--host", self.host, "--port", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                self._call("GET", REQUESTS_PATH)
+                return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.endpoint} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def _call(self, method: str, path: str) -> bytes:
+        request = urllib.request.Request(self.endpoint + path, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            return response.read()
+
+    def requests(self) -> list[dict]:
+        """Every AWS request served since the last reset."""
+        return json.loads(self._call("GET", REQUESTS_PATH))
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", REQUESTS_PATH)
+
+    def reset(self) -> None:
+        """Forget every resource moto holds and every recorded request."""
+        self._call("POST", "/moto-api/reset")
+        self.clear_requests()
+
+    def __enter__(self) -> "MotoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def count_actions(requests: list[dict]) -> dict[str, int]:
+    """``{"service:Action": count}`` of a list of recorded requests."""
+    counts: dict[str, int] = {}
+    for entry in requests:
+        key = f"{entry['service']}:{entry['action']}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args()
+    if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
+        parser.error("the moto server only listens on loopback")
+
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"moto server on http://{args.host}:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

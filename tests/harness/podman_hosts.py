@@ -1,0 +1,116 @@
+"""Test hosts: Debian 13 podman containers with systemd as PID 1, always removed afterwards.
+
+    with PodmanHosts(count=2, prefix="t-facts") as hosts:
+        hosts.names          # ["t-facts-1", "t-facts-2"]
+        hosts.inventory()    # an Ansible inventory reaching them over containers.podman.podman
+
+The image comes from ``tests/harness/host-image.sh`` (built once per recipe change) unless
+``DATAPLATFORM_HOST_IMAGE`` names one already.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+HARNESS_DIR = Path(__file__).resolve().parent
+CONTAINERS_CONF = HARNESS_DIR / "containers.conf"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+LABEL = "dataplatform.test-host"
+
+
+def podman_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("CONTAINERS_CONF", str(CONTAINERS_CONF))
+    return env
+
+
+def podman(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["podman", *args], env=podman_env(), check=check, timeout=timeout, capture_output=True, text=True
+    )
+
+
+def host_image() -> str:
+    """The reference of the test host image, building it if its recipe changed."""
+    image = os.environ.get("DATAPLATFORM_HOST_IMAGE")
+    if image:
+        return image
+    result = subprocess.run(
+        ["bash", str(HARNESS_DIR / "host-image.sh")],
+        env=podman_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+class PodmanHosts:
+    """Starts ``count`` systemd containers and removes them on exit, whatever happened."""
+
+    def __init__(self, count: int, prefix: str = "dp-test", image: str | None = None,
+                 extra_args: tuple[str, ...] = (), boot_timeout: float = 120):
+        self.count = count
+        self.prefix = f"{prefix}-{uuid.uuid4().hex[:6]}"
+        self.image = image or host_image()
+        self.extra_args = extra_args
+        self.boot_timeout = boot_timeout
+        self.names: list[str] = []
+
+    def __enter__(self) -> "PodmanHosts":
+        try:
+            for index in range(1, self.count + 1):
+                name = f"{self.prefix}-{index}"
+                args = ["run", "--detach", "--name", name, "--hostname", name, "--systemd=always",
+                        "--label", f"{LABEL}={self.prefix}"]
+                if HOST_CA_BUNDLE.exists():
+                    args += ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
+                podman(*args, *self.extra_args, self.image, "/sbin/init")
+                self.names.append(name)
+            for name in self.names:
+                self.wait_booted(name)
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+    def wait_booted(self, name: str) -> None:
+        """Waits until systemd in the container has finished starting up."""
+        deadline = time.monotonic() + self.boot_timeout
+        state = ""
+        while time.monotonic() < deadline:
+            state = podman("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
+            if state in ("running", "degraded"):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{name}: systemd did not finish booting (state {state!r})")
+
+    def remove(self) -> None:
+        podman("rm", "--force", "--time", "5", *self.names, check=False)
+        # Containers whose `run` failed half-way are found by their label.
+        leftovers = podman("ps", "--all", "--quiet", "--filter", f"label={LABEL}={self.prefix}", check=False)
+        ids = leftovers.stdout.split()
+        if ids:
+            podman("rm", "--force", *ids, check=False)
+        self.names = []
+
+    def inventory(self, group: str = "hosts", host_vars: dict | None = None) -> dict:
+        """An Ansible YAML inventory reaching the hosts through the podman connection plugin."""
+        hosts = {name: dict(host_vars or {}) for name in self.names}
+        return {
+            "all": {
+                "vars": {
+                    "ansible_connection": "containers.podman.podman",
+                    "ansible_python_interpreter": "/usr/bin/python3",
+                },
+                "children": {group: {"hosts": hosts}},
+            }
+        }

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataplatform-ops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The contracts between Terraform, Secrets Manager and the collection, in one place.
+
+* Tags every Auto Scaling Group carries (propagated to its instances).
+* The platform parameter: one SSM parameter per environment, a JSON document Terraform writes
+  with everything the hosts need. ``PLATFORM_KEYS`` lists every key the Ansible side reads; the
+  Terraform tests assert the applied document has each of them.
+* Secret names under ``dataplatform/<env>/``.
+"""
+
+from __future__ import annotations
+
+ENVIRONMENTS = ("local", "dev", "ppd", "prod")
+
+TAG_ENV = "dataplatform:env"
+TAG_ROLE = "dataplatform:role"
+TAG_CLUSTER = "dataplatform:cluster"
+CONTRACT_TAGS = (TAG_ENV, TAG_ROLE, TAG_CLUSTER)
+
+# Dotted paths into the platform parameter's JSON document.
+PLATFORM_KEYS = (
+    "env",
+    "region",
+    "secrets_prefix",
+    "pca.arn",
+    "buckets.bronze",
+    "buckets.silver",
+    "buckets.gold",
+    "buckets.artifacts",
+    "buckets.dags",
+    "buckets.logs",
+    "buckets.truststore",
+    "nifi.asg_name",
+    "nifi.nlb_dns_name",
+    "airflow.asg_name",
+    "airflow.alb_dns_name",
+    "rds.endpoint",
+    "rds.port",
+    "rds.db_name",
+    "rds.credentials_secret_arn",
+)
+
+
+def _check_env(env):
+    if env not in ENVIRONMENTS:
+        raise ValueError("unknown environment %r: expected one of %s" % (env, ", ".join(ENVIRONMENTS)))
+    return env
+
+
+def platform_parameter_name(env):
+    """Name of the SSM parameter holding the environment's platform document."""
+    return "/dataplatform/%s/platform" % _check_env(env)
+
+
+def secrets_prefix(env):
+    """Prefix of every Secrets Manager secret of the environment (with the trailing slash)."""
+    return "dataplatform/%s/" % _check_env(env)
+
+
+def secret_name(env, *parts):
+    """``secret_name('dev', 'users', 'alice')`` -> ``dataplatform/dev/users/alice``."""
+    if not parts or any(not part or "/" in part for part in parts):
+        raise ValueError("secret name parts must be non-empty and contain no '/': %r" % (parts,))
+    return secrets_prefix(env) + "/".join(parts)
+
+
+def missing_platform_keys(document):
+    """The keys of ``PLATFORM_KEYS`` absent (or empty) in a platform document, in order."""
+    missing = []
+    for key in PLATFORM_KEYS:
+        node = document
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                node = None
+                break
+            node = node[part]
+        if node in (None, ""):
+            missing.append(key)
+    return missing

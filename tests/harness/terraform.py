@@ -40,9 +40,16 @@ def terraform(workdir: Path, *args: str, env: dict[str, str] | None = None, time
     return result
 
 
+def _roots(folder: Path) -> list[Path]:
+    """Folders under ``folder`` that hold Terraform files."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if any(path.glob("*.tf")))
+
+
 def modules() -> list[Path]:
-    return sorted(path for path in (TERRAFORM_DIR / "modules").iterdir() if any(path.glob("*.tf")))
+    return _roots(TERRAFORM_DIR / "modules")
 
 
 def environments() -> list[Path]:
-    return sorted(path for path in (TERRAFORM_DIR / "environments").iterdir() if any(path.glob("*.tf")))
+    return _roots(TERRAFORM_DIR / "environments")

@@ -34,7 +34,7 @@ description:
     makes the next run ask the API again.
 version_added: 0.1.0
 author:
-  - dataplatform-ops contributors
+  - dataplatform-ops maintainers (@dataplatform-ops)
 extends_documentation_fragment:
   - ansible.builtin.inventory_cache
   - ansible.builtin.constructed

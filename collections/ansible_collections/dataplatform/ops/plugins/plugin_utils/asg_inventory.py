@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import fnmatch
+import json
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import TAG_CLUSTER
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import TAG_ENV
@@ -138,13 +139,13 @@ def source_value(source, instance, tags):
 
 def json_safe(value):
     """The API data with datetimes as ISO 8601 strings, as a JSON cache gives it back."""
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [json_safe(item) for item in value]
+    return json.loads(json.dumps(value, default=_isoformat))
+
+
+def _isoformat(value):
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    return value
+    raise TypeError("%r is not JSON serialisable" % (value,))
 
 
 def host_variables(region, group, member, instance, ansible_host_source):

@@ -50,7 +50,7 @@ def raw_data(members, instances):
 
 
 def names(hosts):
-    return [name for name, _ in hosts]
+    return [name for name, dummy in hosts]
 
 
 # lifecycle states
@@ -81,10 +81,10 @@ def test_a_mistyped_state_gets_a_suggestion():
 def test_instances_outside_the_selected_states_are_not_hosts():
     members = [member("i-1"), member("i-2", "Standby"), member("i-3", "Terminating:Wait"), member("i-4", "Detached")]
     instances = [instance("i-%d" % n, "10.0.0.%d" % n) for n in range(1, 5)]
-    hosts, _ = inv.select_hosts(raw_data(members, instances), DEFAULT_STATES, ("instance-id",), "private-ip-address")
+    hosts, dummy = inv.select_hosts(raw_data(members, instances), DEFAULT_STATES, ("instance-id",), "private-ip-address")
     assert names(hosts) == ["i-1", "i-2"]
 
-    hosts, _ = inv.select_hosts(
+    hosts, dummy = inv.select_hosts(
         raw_data(members, instances), inv.lifecycle_state_selection(["Terminating:Wait"]), ("instance-id",), "private-ip-address"
     )
     assert names(hosts) == ["i-3"]
@@ -95,7 +95,7 @@ def test_instances_outside_the_selected_states_are_not_hosts():
 
 def test_the_first_non_empty_hostname_source_wins():
     instances = [instance("i-1", "10.0.0.1", Name="nifi-a"), instance("i-2", "10.0.0.2")]
-    hosts, _ = inv.select_hosts(
+    hosts, dummy = inv.select_hosts(
         raw_data([member("i-1"), member("i-2")], instances), DEFAULT_STATES, ("tag:Name", "dns-name", "private-dns-name"), "private-ip-address"
     )
     assert names(hosts) == ["nifi-a", "ip-10-0-0-2.eu-west-1.compute.internal"]
@@ -150,16 +150,16 @@ def test_host_variables_describe_the_instance_and_its_group():
 def test_platform_variables_come_from_the_group_not_from_instance_tags():
     """Whoever may tag an instance must not be able to move it into another environment."""
     raw = raw_data([member("i-1")], [instance("i-1", "10.0.0.1", dataplatform__env="dev", dataplatform__role="airflow")])
-    ((_, variables),), _ = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "private-ip-address")
+    ((dummy, variables),), dummy = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "private-ip-address")
     assert (variables["dataplatform_env"], variables["dataplatform_role"]) == ("prod", "nifi")
     assert variables["instance_tags"]["dataplatform:env"] == "dev"
 
 
 def test_ansible_host_source_is_configurable_and_absent_values_leave_it_unset():
     raw = raw_data([member("i-1")], [instance("i-1", "10.0.0.1")])
-    ((_, variables),), _ = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "instance-id")
+    ((dummy, variables),), dummy = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "instance-id")
     assert variables["ansible_host"] == "i-1"
-    ((_, variables),), _ = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "dns-name")
+    ((dummy, variables),), dummy = inv.select_hosts(raw, DEFAULT_STATES, ("instance-id",), "dns-name")
     assert "ansible_host" not in variables
 
 

@@ -35,7 +35,8 @@ LIFECYCLE_STATES = (
 
 # Hosts that are, or are about to be, part of the service. Pending:Wait is the moment a launch
 # hook (and an AWX provisioning callback) waits for configuration; instances on their way out
-# (Terminating*, Detaching, Detached) appear only when an inventory asks for them.
+# (Terminating*, Detaching, Detached) appear only when an inventory asks for them. The plugin's
+# DOCUMENTATION states the same default (a unit test keeps the two equal).
 DEFAULT_LIFECYCLE_STATES = ("InService", "Pending:Wait", "Pending:Proceed", "Standby")
 
 # EC2 states in which an instance no longer exists for configuration purposes.
@@ -49,9 +50,6 @@ INSTANCE_ATTRIBUTES = {
     "dns-name": "PublicDnsName",
     "ip-address": "PublicIpAddress",
 }
-
-DEFAULT_HOSTNAMES = ("instance-id",)
-DEFAULT_ANSIBLE_HOST_SOURCE = "private-ip-address"
 
 
 class InventoryConfigError(ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+import yaml
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
@@ -82,6 +83,12 @@ def build(**options):
 
 def members(inventory, group):
     return sorted(host.name for host in inventory.groups[group].get_hosts())
+
+
+def test_the_documented_defaults_are_the_ones_the_tests_use():
+    documented = yaml.safe_load(aws_asg.DOCUMENTATION)["options"]
+    for option in ("lifecycle_states", "hostnames", "ansible_host_source", "batch_size", "regions", "asg_names", "asg_tags"):
+        assert documented[option]["default"] == DEFAULTS[option], option
 
 
 def test_hosts_are_grouped_by_asg_role_env_cluster_state_and_zone():

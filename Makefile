@@ -64,12 +64,26 @@ lint-ansible: venv
 # harness provides an equivalent (ensurepip, then the pinned pip from the package index).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST_PIP   := 24.2
+SANITY_DEPENDENCIES := amazon.aws
 
 lint-sanity: venv
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+	# ansible-test resolves other collections (documentation fragments, module_utils) only beside
+	# this one: the installed ones are linked there for the run (git-ignored, removed afterwards,
+	# as ansible-lint would otherwise lint them too).
+	for dependency in $(SANITY_DEPENDENCIES); do \
+	  mkdir -p collections/ansible_collections/$${dependency%.*}; \
+	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$dependency as c; print(list(c.__path__)[0])")" \
+	    collections/ansible_collections/$${dependency/.//}; \
+	done
 	# ansible-test only sees files git knows: new files need `git add` first.
-	cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no
+	status=0; (cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no) || status=$$?; \
+	for dependency in $(SANITY_DEPENDENCIES); do \
+	  rm -f collections/ansible_collections/$${dependency/.//}; \
+	  rmdir --ignore-fail-on-non-empty collections/ansible_collections/$${dependency%.*}; \
+	done; \
+	exit $$status
 
 lint-checkov: venv
 	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact \

@@ -105,6 +105,9 @@ class MotoServer:
     host: str = "127.0.0.1"
     port: int = 0
     log_path: Path | None = None
+    # Extra environment of the server process, e.g. {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}: moto
+    # then checks every request's credentials against its IAM users.
+    env: dict[str, str] | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -119,6 +122,7 @@ class MotoServer:
             [sys.executable, __file__, "--host", self.host, "--port", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout

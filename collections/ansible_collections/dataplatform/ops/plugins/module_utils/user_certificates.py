@@ -185,8 +185,8 @@ class Reconciler:
     def _signing_algorithm(self):
         # The CA's own algorithm unless one is given: it must match the CA's key type.
         if not self.signing_algorithm:
-            self.signing_algorithm = acmpca.describe_certificate_authority(self.pca, self.authority_arn)[
-                "signing_algorithm"]
+            self.signing_algorithm = acmpca.describe_certificate_authority(
+                self.pca, self.authority_arn, with_certificate=False)["signing_algorithm"]
         return self.signing_algorithm
 
     def apply(self, entries, users, now):

@@ -64,25 +64,20 @@ lint-ansible: venv
 # harness provides an equivalent (ensurepip, then the pinned pip from the package index).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST_PIP   := 24.2
-SANITY_DEPENDENCIES := amazon.aws
+# ansible-test only finds collections in the collection root it tests: the collections ours
+# depends on (galaxy.yml; bundled with the ansible package in the venv) are linked in beside it
+# for the run (git-ignored) and removed afterwards, as ansible-lint would lint them otherwise.
+SANITY_DEPENDENCY_NAMESPACES := amazon
 
 lint-sanity: venv
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
-	# ansible-test resolves other collections (documentation fragments, module_utils) only beside
-	# this one: the installed ones are linked there for the run (git-ignored, removed afterwards,
-	# as ansible-lint would otherwise lint them too).
-	for dependency in $(SANITY_DEPENDENCIES); do \
-	  mkdir -p collections/ansible_collections/$${dependency%.*}; \
-	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$dependency as c; print(list(c.__path__)[0])")" \
-	    collections/ansible_collections/$${dependency/.//}; \
-	done
 	# ansible-test only sees files git knows: new files need `git add` first.
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do \
+	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$namespace as n; print(list(n.__path__)[0])")" \
+	    collections/ansible_collections/$$namespace; done; \
 	status=0; (cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no) || status=$$?; \
-	for dependency in $(SANITY_DEPENDENCIES); do \
-	  rm -f collections/ansible_collections/$${dependency/.//}; \
-	  rmdir --ignore-fail-on-non-empty collections/ansible_collections/$${dependency%.*}; \
-	done; \
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do rm -f collections/ansible_collections/$$namespace; done; \
 	exit $$status
 
 lint-checkov: venv

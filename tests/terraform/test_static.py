@@ -1,6 +1,7 @@
 """terraform fmt and validate for every module and environment, offline from the provider mirror."""
 
 import re
+import subprocess
 
 import pytest
 
@@ -57,3 +58,19 @@ def test_every_checkov_skip_gives_its_reason_on_the_resource():
     assert skips, "no checkov skips found: the search is broken"
     for path, line in skips:
         assert re.fullmatch(r"#checkov:skip=CKV2?_AWS_\d+:\S.{20,}", line), f"{path}: {line}"
+
+
+def test_host_user_data_renders_to_valid_bash(tmp_path):
+    """The first-boot script of every host (asg-hosts), rendered as Terraform renders it, parses."""
+    template = (TERRAFORM_DIR / "modules" / "asg-hosts" / "user-data.sh.tftpl").read_text()
+    placeholders = set(re.findall(r"\$\{([a-z_]+)\}", template))
+    assert placeholders == {"data_volume_mount_point", "awx_callback_url", "awx_host_config_key_secret"}
+    for values in ({name: "" for name in placeholders},
+                   {"data_volume_mount_point": "/var/lib/nifi-data",
+                    "awx_callback_url": "https://awx.example.com/api/v2/job_templates/7/callback/",
+                    "awx_host_config_key_secret": "dataplatform/dev/nifi/awx-host-config-key"}):
+        script = re.sub(r"\$\{([a-z_]+)\}", lambda match: values[match.group(1)], template).replace("%%{", "%{")
+        path = tmp_path / "user-data.sh"
+        path.write_text(script)
+        result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr

@@ -145,7 +145,7 @@ module "nifi" {
   max_size              = var.nifi_max_size
   desired_capacity      = var.nifi_desired_capacity
   deletion_protection   = var.load_balancer_deletion_protection
-  awx_callback          = var.awx_callback
+  awx_callback_url      = var.nifi_awx_callback_url
   tags                  = local.tags
 }
 
@@ -172,7 +172,7 @@ module "airflow" {
   max_size              = var.airflow_max_size
   desired_capacity      = var.airflow_desired_capacity
   deletion_protection   = var.load_balancer_deletion_protection
-  awx_callback          = var.awx_callback
+  awx_callback_url      = var.airflow_awx_callback_url
   tags                  = local.tags
   database = {
     instance_class              = var.database_instance_class

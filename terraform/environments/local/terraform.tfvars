@@ -44,6 +44,10 @@ airflow_max_size         = 2
 airflow_desired_capacity = 1
 airflow_api_domain_name  = "airflow.local.dataplatform.internal"
 
+# AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
+nifi_awx_callback_url    = null
+airflow_awx_callback_url = null
+
 load_balancer_deletion_protection = false
 
 database_instance_class              = "db.t4g.micro"

@@ -38,6 +38,10 @@ airflow_max_size         = 3
 airflow_desired_capacity = 2
 airflow_api_domain_name  = "airflow.ppd.dataplatform.internal"
 
+# AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
+nifi_awx_callback_url    = null
+airflow_awx_callback_url = null
+
 load_balancer_deletion_protection = true
 
 database_instance_class              = "db.t4g.medium"

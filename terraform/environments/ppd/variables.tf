@@ -231,12 +231,12 @@ variable "alarm_email_addresses" {
   type        = list(string)
 }
 
-variable "awx_callback" {
-  description = "AWX provisioning callback new hosts call on first boot ({url, host_config_key}), or null. Pass it as TF_VAR_awx_callback from a secret, never in tfvars."
-  type = object({
-    url             = string
-    host_config_key = string
-  })
-  default   = null
-  sensitive = true
+variable "nifi_awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new NiFi node, or null. Its host config key lives in the secret dataplatform/<env>/nifi/awx-host-config-key."
+  type        = string
+}
+
+variable "airflow_awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new Airflow host, or null. Its host config key lives in the secret dataplatform/<env>/airflow/awx-host-config-key."
+  type        = string
 }

@@ -39,6 +39,10 @@ airflow_max_size         = 4
 airflow_desired_capacity = 2
 airflow_api_domain_name  = "airflow.prod.dataplatform.internal"
 
+# AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
+nifi_awx_callback_url    = null
+airflow_awx_callback_url = null
+
 load_balancer_deletion_protection = true
 
 database_instance_class              = "db.m7g.large"

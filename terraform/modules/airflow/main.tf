@@ -138,7 +138,6 @@ resource "aws_lb" "airflow" {
     enabled = true
     bucket  = var.access_logs_bucket
     prefix  = "airflow-alb"
-
   }
 }
 
@@ -149,7 +148,6 @@ resource "aws_acm_certificate" "api" {
 
   lifecycle {
     create_before_destroy = true
-
   }
 }
 
@@ -169,7 +167,6 @@ resource "aws_lb_target_group" "api_server" {
     interval            = 15
     healthy_threshold   = 2
     unhealthy_threshold = 3
-
   }
 }
 
@@ -184,7 +181,6 @@ resource "aws_lb_listener" "https" {
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.api_server.arn
-
   }
 }
 
@@ -207,7 +203,7 @@ module "hosts" {
   max_size              = var.max_size
   desired_capacity      = var.desired_capacity
   target_group_arns     = [aws_lb_target_group.api_server.arn]
-  awx_callback          = var.awx_callback
+  awx_callback_url      = var.awx_callback_url
   tags                  = var.tags
 }
 
@@ -231,24 +227,20 @@ resource "aws_db_parameter_group" "airflow" {
   parameter {
     name  = "rds.force_ssl"
     value = "1"
-
   }
 
   parameter {
     name  = "log_connections"
     value = "1"
-
   }
 
   parameter {
     name  = "log_min_duration_statement"
     value = "1000"
-
   }
 
   lifecycle {
     create_before_destroy = true
-
   }
 }
 
@@ -258,9 +250,7 @@ data "aws_iam_policy_document" "rds_monitoring_assume" {
     principals {
       type        = "Service"
       identifiers = ["monitoring.rds.amazonaws.com"]
-
     }
-
   }
 }
 
@@ -329,7 +319,6 @@ data "aws_iam_policy_document" "database_credentials" {
     sid       = "ReadTheMetadataDatabaseCredentials"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = [aws_db_instance.airflow.master_user_secret[0].secret_arn]
-
   }
 }
 

@@ -195,14 +195,10 @@ variable "database" {
   }
 }
 
-variable "awx_callback" {
-  description = "AWX provisioning callback a new host calls on first boot, or null."
-  type = object({
-    url             = string
-    host_config_key = string
-  })
-  default   = null
-  sensitive = true
+variable "awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new host, or null (see the asg-hosts module)."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

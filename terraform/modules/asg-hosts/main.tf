@@ -45,8 +45,9 @@ resource "aws_launch_template" "hosts" {
 
   user_data = base64encode(templatefile("${path.module}/user-data.sh.tftpl", {
     data_volume_mount_point = var.data_volume == null ? "" : var.data_volume.mount_point
-    awx_callback_url        = var.awx_callback == null ? "" : var.awx_callback.url
-    awx_host_config_key     = var.awx_callback == null ? "" : var.awx_callback.host_config_key
+    awx_callback_url        = var.awx_callback_url == null ? "" : var.awx_callback_url
+    # Readable by the hosts' role (dataplatform/<env>/<role>/*), created by whoever runs AWX.
+    awx_host_config_key_secret = "dataplatform/${var.environment}/${var.role}/awx-host-config-key"
   }))
 
   iam_instance_profile {
@@ -141,5 +142,4 @@ resource "aws_autoscaling_group" "hosts" {
       propagate_at_launch = true
     }
   }
-
 }

@@ -162,18 +162,14 @@ variable "termination_hook_timeout_seconds" {
   }
 }
 
-variable "awx_callback" {
-  description = "AWX provisioning callback the instance calls on first boot (job template callback URL and its host config key), or null when configuration is started otherwise."
-  type = object({
-    url             = string
-    host_config_key = string
-  })
-  default   = null
-  sensitive = true
+variable "awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures these hosts, or null. The host config key is read at boot from the secret dataplatform/<env>/<role>/awx-host-config-key."
+  type        = string
+  default     = null
 
   validation {
-    condition     = var.awx_callback == null ? true : startswith(var.awx_callback.url, "https://")
-    error_message = "awx_callback.url must be an https:// URL."
+    condition     = var.awx_callback_url == null ? true : can(regex("^https://[^ ]+/api/v2/job_templates/[0-9]+/callback/?$", var.awx_callback_url))
+    error_message = "awx_callback_url must be an AWX callback URL: https://<awx>/api/v2/job_templates/<id>/callback/."
   }
 }
 

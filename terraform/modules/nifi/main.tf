@@ -11,7 +11,6 @@ locals {
     zookeeper      = var.ports.zookeeper_client
     zk-quorum      = var.ports.zookeeper_quorum
     zk-election    = var.ports.zookeeper_election
-
   }
 }
 
@@ -142,7 +141,6 @@ resource "aws_lb_target_group" "https" {
   stickiness {
     enabled = true
     type    = "source_ip"
-
   }
 
   # NiFi requires a client certificate for HTTPS, so the health check is a TCP connect.
@@ -152,7 +150,6 @@ resource "aws_lb_target_group" "https" {
     interval            = 10
     healthy_threshold   = 3
     unhealthy_threshold = 3
-
   }
 }
 
@@ -167,7 +164,6 @@ resource "aws_lb_listener" "https" {
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.https.arn
-
   }
 }
 
@@ -189,13 +185,12 @@ module "hosts" {
   data_volume = {
     size_gb     = var.data_volume_size_gb
     mount_point = var.data_volume_mount_point
-
   }
   min_size                         = var.min_size
   max_size                         = var.max_size
   desired_capacity                 = var.desired_capacity
   target_group_arns                = [aws_lb_target_group.https.arn]
   termination_hook_timeout_seconds = var.termination_hook_timeout_seconds
-  awx_callback                     = var.awx_callback
+  awx_callback_url                 = var.awx_callback_url
   tags                             = var.tags
 }

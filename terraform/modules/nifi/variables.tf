@@ -145,14 +145,10 @@ variable "deletion_protection" {
   default     = true
 }
 
-variable "awx_callback" {
-  description = "AWX provisioning callback a new node calls on first boot, or null."
-  type = object({
-    url             = string
-    host_config_key = string
-  })
-  default   = null
-  sensitive = true
+variable "awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new node, or null (see the asg-hosts module)."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

@@ -73,24 +73,20 @@ resource "aws_emrserverless_application" "spark" {
   maximum_capacity {
     cpu    = "${var.maximum_vcpus} vCPU"
     memory = "${var.maximum_memory_gb} GB"
-
   }
 
   auto_start_configuration {
     enabled = true
-
   }
 
   auto_stop_configuration {
     enabled              = true
     idle_timeout_minutes = var.idle_timeout_minutes
-
   }
 
   network_configuration {
     subnet_ids         = var.subnet_ids
     security_group_ids = [aws_security_group.spark[0].id]
-
   }
 }
 
@@ -102,15 +98,12 @@ data "aws_iam_policy_document" "job_assume" {
     principals {
       type        = "Service"
       identifiers = ["emr-serverless.amazonaws.com"]
-
     }
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
-
     }
-
   }
 }
 
@@ -128,28 +121,24 @@ data "aws_iam_policy_document" "job" {
     sid       = "ListLakeBuckets"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
     resources = [var.bucket_arns.bronze, var.bucket_arns.silver, var.bucket_arns.gold, var.bucket_arns.artifacts, var.bucket_arns.logs]
-
   }
 
   statement {
     sid       = "ReadBronzeAndJobCode"
     actions   = ["s3:GetObject"]
     resources = ["${var.bucket_arns.bronze}/*", "${var.bucket_arns.artifacts}/*"]
-
   }
 
   statement {
     sid       = "ReadWriteSilverAndGold"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${var.bucket_arns.silver}/*", "${var.bucket_arns.gold}/*"]
-
   }
 
   statement {
     sid       = "WriteJobLogs"
     actions   = ["s3:PutObject"]
     resources = ["${var.bucket_arns.logs}/spark/*"]
-
   }
 
   statement {
@@ -160,9 +149,7 @@ data "aws_iam_policy_document" "job" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
-
     }
-
   }
 
   statement {
@@ -177,7 +164,6 @@ data "aws_iam_policy_document" "job" {
       [for database in var.glue_database_names : "${local.glue_base}:database/${database}"],
       [for database in var.glue_database_names : "${local.glue_base}:table/${database}/*"],
     )
-
   }
 }
 

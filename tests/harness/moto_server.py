@@ -202,6 +202,10 @@ def main() -> None:
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
         parser.error("the moto server only listens on loopback")
 
+    # The emulated account has AWS's managed policies (AmazonSSMManagedInstanceCore, ReadOnlyAccess…)
+    # like a real one, so Terraform can attach them.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 

@@ -16,7 +16,9 @@ PYTEST_ARGS ?=
 
 export PATH               := $(BIN):$(PATH)
 export CONTAINERS_CONF    ?= $(ROOT)/tests/harness/containers.conf
-export TF_CLI_CONFIG_FILE ?= $(ROOT)/.cache/terraform/cli.tfrc
+# Always the repository's offline configuration: a TF_CLI_CONFIG_FILE in the caller's environment may
+# name a file that does not exist, and terraform would then silently fall back to the registry.
+export TF_CLI_CONFIG_FILE := $(ROOT)/.cache/terraform/cli.tfrc
 export ANSIBLE_CONFIG     := $(ROOT)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1

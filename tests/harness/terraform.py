@@ -28,7 +28,9 @@ def cli_config() -> Path:
 
 def terraform_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("TF_CLI_CONFIG_FILE", str(cli_config()))
+    # Always ours: an inherited TF_CLI_CONFIG_FILE may name a missing file, which makes terraform
+    # fall back to the registry silently.
+    env["TF_CLI_CONFIG_FILE"] = str(cli_config())
     env["TF_IN_AUTOMATION"] = "1"
     env["TF_INPUT"] = "0"
     env["CHECKPOINT_DISABLE"] = "1"

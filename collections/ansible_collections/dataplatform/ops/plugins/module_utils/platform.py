@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import json
+
 ENVIRONMENTS = ("local", "dev", "ppd", "prod")
 
 TAG_ENV = "dataplatform:env"
@@ -79,3 +81,23 @@ def missing_platform_keys(document):
         if node in (None, ""):
             missing.append(key)
     return missing
+
+
+def parse_platform_document(text, parameter_name, env=None):
+    """The platform document held by ``parameter_name``, parsed and checked against ``PLATFORM_KEYS``.
+
+    Raises ``ValueError`` naming the parameter and every missing key, so a half-written parameter
+    stops a run before anything changes on a host.
+    """
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise ValueError("%s is not a JSON document: %s" % (parameter_name, error))
+    if not isinstance(document, dict):
+        raise ValueError("%s must hold a JSON object, not %s" % (parameter_name, type(document).__name__))
+    missing = missing_platform_keys(document)
+    if missing:
+        raise ValueError("%s lacks the keys %s" % (parameter_name, ", ".join(missing)))
+    if env is not None and document["env"] != env:
+        raise ValueError("%s describes environment %r, not %r" % (parameter_name, document["env"], env))
+    return document

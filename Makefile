@@ -22,7 +22,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
-        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean
+        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
+        lock-airflow
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -44,6 +45,20 @@ lock: ## Refresh requirements/constraints.txt from a fresh install of the top-le
 	{ echo "# Every transitive package, frozen from a working install of dev.txt (make lock refreshes it)."; \
 	  $(ROOT)/.cache/lock-venv/bin/pip freeze; } > requirements/constraints.txt
 
+# The airflow role's constraints: every package of a real install of its requirements.txt on the
+# host image (Debian 13, its Python), frozen. Airflow's own constraint files are not on the index.
+AIRFLOW_ROLE_FILES := $(COLLECTION)/roles/airflow/files
+
+lock-airflow: ## Refresh the airflow role's constraints.txt from an install on the host image
+	image=$$(bash tests/harness/host-image.sh); \
+	podman run --rm --network host -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+	  -v $(ROOT)/$(AIRFLOW_ROLE_FILES):/role-files:rw $$image /bin/sh -euc '\
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv /tmp/venv; \
+	    PIP_CERT=/etc/ssl/certs/ca-certificates.crt /tmp/venv/bin/pip install --quiet -r /role-files/requirements.txt; \
+	    { echo "# Every package of an install of requirements.txt on Debian 13 (Python 3.13), frozen by make lock-airflow."; \
+	      /tmp/venv/bin/pip freeze; } > /role-files/constraints.txt'
+
 host-image: ## Build the Debian 13 podman host image (only when its recipe changed)
 	@bash tests/harness/host-image.sh
 
@@ -64,12 +79,22 @@ lint-ansible: venv
 # harness provides an equivalent (ensurepip, then the pinned pip from the package index).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST_PIP   := 24.2
+SANITY_ROOT        := $(ROOT)/.cache/sanity/ansible_collections
 
 lint-sanity: venv
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
-	# ansible-test only sees files git knows: new files need `git add` first.
-	cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no
+	# ansible-test only sees files git knows: new files need `git add` first. It finds the
+	# collections a plugin builds on (amazon.aws doc fragments and module_utils) only beside the
+	# collection it tests, so it tests a copy of the git-known files placed beside links to the
+	# collections of the pinned ansible package.
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/dataplatform/ops
+	cd $(COLLECTION) && git ls-files -z . | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/dataplatform/ops
+	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	for namespace in amazon community; do ln -sfn "$$site/ansible_collections/$$namespace" $(SANITY_ROOT)/$$namespace; done
+	# Its own git repository: ansible-test lists the files git knows of the nearest repository.
+	cd $(SANITY_ROOT)/dataplatform/ops && git init --quiet && echo tests/output/ >.git/info/exclude && git add --all && \
+	  ansible-test sanity --venv --python 3.11 --color no
 
 lint-checkov: venv
 	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact \

@@ -22,7 +22,7 @@ options:
     elements: str
     required: true
 author:
-  - dataplatform-ops maintainers
+  - dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

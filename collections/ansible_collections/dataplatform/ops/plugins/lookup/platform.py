@@ -26,7 +26,7 @@ extends_documentation_fragment:
   - amazon.aws.common.plugins
   - amazon.aws.region.plugins
 author:
-  - dataplatform-ops maintainers
+  - dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

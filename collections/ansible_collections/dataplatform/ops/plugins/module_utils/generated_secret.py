@@ -25,12 +25,17 @@ GENERATORS = {
 MIN_TOKEN_BYTES = 16
 
 
-def generate_value(kind, length):
-    """A new random value of ``kind`` (see ``GENERATORS``)."""
+def check_kind(kind, length):
+    """Raises ``ValueError`` when ``kind`` and ``length`` cannot make a good secret."""
     if kind not in GENERATORS:
         raise ValueError("unknown kind of generated secret %r: expected one of %s" % (kind, ", ".join(sorted(GENERATORS))))
     if kind == "token" and length < MIN_TOKEN_BYTES:
         raise ValueError("a token secret needs at least %d random bytes, not %d" % (MIN_TOKEN_BYTES, length))
+
+
+def generate_value(kind, length):
+    """A new random value of ``kind`` (see ``GENERATORS``)."""
+    check_kind(kind, length)
     return GENERATORS[kind](length)
 
 
@@ -56,12 +61,13 @@ def ensure_generated_secret(client, name, kind, length, description, tags, kms_k
     Returns ``(changed, {"arn", "name"})``; in check mode a missing secret is reported as a
     change and nothing is created (``arn`` is then None).
     """
+    check_kind(kind, length)
     existing = describe_existing(client, name)
     if existing:
         return False, existing
-    value = generate_value(kind, length)
     if check_mode:
         return True, {"arn": None, "name": name}
+    value = generate_value(kind, length)
     request = {
         "Name": name,
         "Description": description,

@@ -54,7 +54,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 author:
-  - dataplatform-ops maintainers
+  - dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

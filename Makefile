@@ -16,7 +16,9 @@ PYTEST_ARGS ?=
 
 export PATH               := $(BIN):$(PATH)
 export CONTAINERS_CONF    ?= $(ROOT)/tests/harness/containers.conf
-export TF_CLI_CONFIG_FILE ?= $(ROOT)/.cache/terraform/cli.tfrc
+# Always the repository's offline configuration: a TF_CLI_CONFIG_FILE in the caller's environment may
+# name a file that does not exist, and terraform would then silently fall back to the registry.
+export TF_CLI_CONFIG_FILE := $(ROOT)/.cache/terraform/cli.tfrc
 export ANSIBLE_CONFIG     := $(ROOT)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
@@ -79,22 +81,21 @@ lint-ansible: venv
 # harness provides an equivalent (ensurepip, then the pinned pip from the package index).
 ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST_PIP   := 24.2
-SANITY_ROOT        := $(ROOT)/.cache/sanity/ansible_collections
+# ansible-test only finds collections in the collection root it tests: the collections ours
+# depends on (galaxy.yml; bundled with the ansible package in the venv) are linked in beside it
+# for the run (git-ignored) and removed afterwards, as ansible-lint would lint them otherwise.
+SANITY_DEPENDENCY_NAMESPACES := amazon
 
 lint-sanity: venv
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
-	# ansible-test only sees files git knows: new files need `git add` first. It finds the
-	# collections a plugin builds on (amazon.aws doc fragments and module_utils) only beside the
-	# collection it tests, so it tests a copy of the git-known files placed beside links to the
-	# collections of the pinned ansible package.
-	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/dataplatform/ops
-	cd $(COLLECTION) && git ls-files -z . | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/dataplatform/ops
-	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	for namespace in amazon community; do ln -sfn "$$site/ansible_collections/$$namespace" $(SANITY_ROOT)/$$namespace; done
-	# Its own git repository: ansible-test lists the files git knows of the nearest repository.
-	cd $(SANITY_ROOT)/dataplatform/ops && git init --quiet && echo tests/output/ >.git/info/exclude && git add --all && \
-	  ansible-test sanity --venv --python 3.11 --color no
+	# ansible-test only sees files git knows: new files need `git add` first.
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do \
+	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$namespace as n; print(list(n.__path__)[0])")" \
+	    collections/ansible_collections/$$namespace; done; \
+	status=0; (cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no) || status=$$?; \
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do rm -f collections/ansible_collections/$$namespace; done; \
+	exit $$status
 
 lint-checkov: venv
 	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact \

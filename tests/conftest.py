@@ -21,6 +21,7 @@ sys.path.insert(0, str(REPO_ROOT / "collections"))
 
 from tests.harness.moto_server import MotoServer  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
+from tests.harness.terraform_fixtures import applied_local, local_environment, terraform_emulator  # noqa: E402,F401
 
 TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.

@@ -31,6 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUESTS_PATH = "/_dataplatform/requests"
+# Parameters of JSON-protocol requests kept in the record (as "params"), so a test can check what
+# was asked for where moto ignores it (a certificate template, a validity). Only names that never
+# carry a secret or a key: never SecretString, SecretBinary, Csr or Certificate.
+RECORDED_PARAMETERS = (
+    "TemplateArn", "Validity", "SigningAlgorithm", "CertificateSerial", "RevocationReason", "SecretId", "Name",
+    "RecoveryWindowInDays",
+)
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -56,7 +63,15 @@ def describe_request(environ: dict, body: bytes) -> dict:
     if action is None:
         # REST protocols (S3 and others): the method and the path are the action.
         action = f"{method} {path}"
-    return {"service": service, "action": action, "method": method, "path": path}
+    described = {"service": service, "action": action, "method": method, "path": path}
+    if target and body:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            described["params"] = {key: document[key] for key in RECORDED_PARAMETERS if key in document}
+    return described
 
 
 class CountingMiddleware:
@@ -105,6 +120,9 @@ class MotoServer:
     host: str = "127.0.0.1"
     port: int = 0
     log_path: Path | None = None
+    # Extra environment of the server process, e.g. {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}: moto
+    # then checks every request's credentials against its IAM users.
+    env: dict[str, str] | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -119,6 +137,7 @@ class MotoServer:
             [sys.executable, __file__, "--host", self.host, "--port", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env} if self.env else None,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -182,6 +201,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
         parser.error("the moto server only listens on loopback")
+
+    # The emulated account has AWS's managed policies (AmazonSSMManagedInstanceCore, ReadOnlyAccess…)
+    # like a real one, so Terraform can attach them.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
     from moto.server import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server

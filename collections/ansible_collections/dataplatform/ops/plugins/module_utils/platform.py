@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import json
-
 ENVIRONMENTS = ("local", "dev", "ppd", "prod")
 
 TAG_ENV = "dataplatform:env"
@@ -83,21 +81,17 @@ def missing_platform_keys(document):
     return missing
 
 
-def parse_platform_document(text, parameter_name, env=None):
-    """The platform document held by ``parameter_name``, parsed and checked against ``PLATFORM_KEYS``.
-
-    Raises ``ValueError`` naming the parameter and every missing key, so a half-written parameter
-    stops a run before anything changes on a host.
-    """
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise ValueError("%s is not a JSON document: %s" % (parameter_name, error))
-    if not isinstance(document, dict):
-        raise ValueError("%s must hold a JSON object, not %s" % (parameter_name, type(document).__name__))
-    missing = missing_platform_keys(document)
-    if missing:
-        raise ValueError("%s lacks the keys %s" % (parameter_name, ", ".join(missing)))
-    if env is not None and document["env"] != env:
-        raise ValueError("%s describes environment %r, not %r" % (parameter_name, document["env"], env))
-    return document
+# A user's certificate secret, dataplatform/<env>/users/<user>: the value is a JSON document
+# with these keys; what a reader needs without reading the value is in the tags.
+USER_SECRET_VALUE_KEYS = ("format", "pkcs12", "password", "certificate", "certificate_chain", "subject_dn")
+USER_SECRET_TAG_ENV = TAG_ENV
+USER_SECRET_TAG_USER = "dataplatform:user"
+USER_SECRET_TAG_SERIAL = "dataplatform:serial"
+USER_SECRET_TAG_NOT_AFTER = "dataplatform:not_after"
+# The DN with "/" between attributes: Secrets Manager tag values cannot hold commas
+# (module_utils/identity.py, tag_safe_dn). The secret's description holds it verbatim.
+USER_SECRET_TAG_SUBJECT_DN = "dataplatform:subject_dn"
+USER_SECRET_TAG_FINGERPRINT = "dataplatform:fingerprint_sha256"
+USER_SECRET_TAG_ROLES = "dataplatform:roles"
+USER_SECRET_TAG_CA = "dataplatform:ca_arn"
+USER_SECRET_TAG_MANAGED_BY = "dataplatform:managed_by"

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from ansible_collections.dataplatform.ops.plugins.module_utils import platform
@@ -33,35 +31,3 @@ def test_missing_platform_keys_lists_absent_and_empty_keys():
     assert "env" not in missing and "buckets.bronze" not in missing and "rds.port" not in missing
     assert missing[0] == "region"
     assert "pca.arn" in missing and "buckets.silver" in missing
-
-
-def _complete_document(env="dev"):
-    document = {}
-    for key in platform.PLATFORM_KEYS:
-        node = document
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = "value"
-    document["env"] = env
-    return document
-
-
-def test_parse_platform_document_returns_a_complete_document():
-    text = json.dumps(_complete_document())
-    assert platform.parse_platform_document(text, "/dataplatform/dev/platform", env="dev")["env"] == "dev"
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("{not json", "/dataplatform/dev/platform is not a JSON document"),
-        ("[1, 2]", "/dataplatform/dev/platform must hold a JSON object, not list"),
-        (json.dumps({"env": "dev"}), "/dataplatform/dev/platform lacks the keys region, secrets_prefix"),
-        (json.dumps(_complete_document("prod")), "describes environment 'prod', not 'dev'"),
-    ],
-)
-def test_parse_platform_document_names_the_parameter_and_the_fault(text, message):
-    with pytest.raises(ValueError) as error:
-        platform.parse_platform_document(text, "/dataplatform/dev/platform", env="dev")
-    assert message in str(error.value)

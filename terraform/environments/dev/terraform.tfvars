@@ -1,0 +1,62 @@
+# DEV: the integration account. Small, single NAT, short retention, nothing protected.
+environment            = "dev"
+region                 = "eu-west-1"
+account_id             = "111111111111"
+github_repository      = "example-org/dataplatform-ops"
+terraform_state_bucket = "dataplatform-tfstate-111111111111"
+
+vpc_cidr_block          = "10.20.0.0/16"
+availability_zone_count = 2
+single_nat_gateway      = true
+client_cidr_blocks      = ["10.100.0.0/16"]
+ssh_cidr_blocks         = []
+
+log_retention_days          = 30
+kms_deletion_window_in_days = 7
+force_destroy_buckets       = false
+lake_layers = {
+  bronze = { expire_after_days = 30, noncurrent_versions_expire_after_days = 7 }
+  silver = { expire_after_days = 60, noncurrent_versions_expire_after_days = 7 }
+  gold   = { expire_after_days = 90, noncurrent_versions_expire_after_days = 7 }
+}
+
+pca_usage_mode                      = "GENERAL_PURPOSE"
+pca_permanent_deletion_time_in_days = 7
+pca_grant_acm_renewal_permission    = true
+
+host_ami_id = null
+
+nifi_instance_type       = "m7i.large"
+nifi_min_size            = 3
+nifi_max_size            = 5
+nifi_desired_capacity    = 3
+nifi_data_volume_size_gb = 100
+
+airflow_instance_type    = "m7i.large"
+airflow_min_size         = 1
+airflow_max_size         = 2
+airflow_desired_capacity = 1
+airflow_api_domain_name  = "airflow.dev.dataplatform.internal"
+
+# AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
+nifi_awx_callback_url    = null
+airflow_awx_callback_url = null
+
+load_balancer_deletion_protection = false
+
+database_instance_class              = "db.t4g.small"
+database_allocated_storage_gb        = 20
+database_max_allocated_storage_gb    = 50
+database_multi_az                    = false
+database_backup_retention_days       = 3
+database_deletion_protection         = false
+database_skip_final_snapshot         = true
+database_monitoring_interval_seconds = 60
+database_custom_parameter_group      = true
+database_performance_insights        = true
+
+processing_enabled           = true
+processing_maximum_vcpus     = 16
+processing_maximum_memory_gb = 64
+
+alarm_email_addresses = []

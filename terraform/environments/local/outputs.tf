@@ -1,0 +1,49 @@
+output "platform_parameter_name" {
+  description = "SSM parameter holding the platform document the hosts read."
+  value       = module.platform_parameter.name
+}
+
+output "platform" {
+  description = "The platform document (the value of the platform parameter)."
+  value       = module.platform_parameter.document
+}
+
+output "nifi_asg_name" {
+  description = "Auto Scaling Group of the NiFi nodes."
+  value       = module.nifi.asg_name
+}
+
+output "airflow_asg_name" {
+  description = "Auto Scaling Group of the Airflow hosts."
+  value       = module.airflow.asg_name
+}
+
+output "airflow_url" {
+  description = "URL of the Airflow UI and API (once DNS points the name at the load balancer)."
+  value       = module.airflow.api_url
+}
+
+output "pca_arn" {
+  description = "ARN of the environment's private CA."
+  value       = module.pki.arn
+}
+
+output "github_deploy_role_arn" {
+  description = "Role the deploy workflows assume in this account."
+  value       = module.iam.github_deploy_role_arn
+}
+
+output "github_plan_role_arn" {
+  description = "Role pull-request plans assume in this account."
+  value       = module.iam.github_plan_role_arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the environment."
+  value       = module.monitoring.dashboard_name
+}
+
+output "left_out" {
+  description = "Resources a switch left out of this environment, and why (empty outside the local sandbox)."
+  value       = local.left_out
+}

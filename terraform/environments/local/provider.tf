@@ -1,0 +1,50 @@
+# The sandbox account: every API the platform uses goes to the AWS emulator (the moto server
+# that `make sandbox` starts). The fixed dummy credentials and the emulator's account id in
+# allowed_account_ids make sure this root can never change a real account.
+
+variable "aws_endpoint_url" {
+  description = "URL of the AWS emulator every service endpoint points at (make sandbox starts it on 127.0.0.1:5000)."
+  type        = string
+  default     = "http://127.0.0.1:5000"
+
+  validation {
+    condition     = can(regex("^http://(127\\.[0-9.]+|localhost|\\[::1\\])(:[0-9]+)?/?$", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be a loopback http:// URL: the local environment only ever talks to the emulator."
+  }
+}
+
+provider "aws" {
+  region              = var.region
+  allowed_account_ids = [var.account_id]
+  access_key          = "sandbox"
+  secret_key          = "sandbox"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+
+  endpoints {
+    acm            = var.aws_endpoint_url
+    acmpca         = var.aws_endpoint_url
+    autoscaling    = var.aws_endpoint_url
+    cloudwatch     = var.aws_endpoint_url
+    cloudwatchlogs = var.aws_endpoint_url
+    ec2            = var.aws_endpoint_url
+    elbv2          = var.aws_endpoint_url
+    emrserverless  = var.aws_endpoint_url
+    glue           = var.aws_endpoint_url
+    iam            = var.aws_endpoint_url
+    kms            = var.aws_endpoint_url
+    rds            = var.aws_endpoint_url
+    s3             = var.aws_endpoint_url
+    secretsmanager = var.aws_endpoint_url
+    sns            = var.aws_endpoint_url
+    ssm            = var.aws_endpoint_url
+    sts            = var.aws_endpoint_url
+  }
+
+  # No default_tags here: the emulator copies a launch template's own tags into the template's
+  # instance tag specifications, which would show as a change on every plan. The hosts still
+  # carry the tags, through their Auto Scaling Groups.
+}

@@ -1,0 +1,242 @@
+# Declarations shared by every environment (identical in local, dev, ppd and prod); the values
+# live in each environment's terraform.tfvars.
+
+variable "environment" {
+  description = "Name of the environment: local, dev, ppd or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "ppd", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, ppd, prod."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account of the environment; Terraform refuses to touch any other."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be a 12-digit AWS account id."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose workflows plan and deploy this environment."
+  type        = string
+}
+
+variable "terraform_state_bucket" {
+  description = "Bucket of this account's Terraform state (the same as in backend.tf); the plan role may take its lock."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "IPv4 range of the environment's VPC."
+  type        = string
+}
+
+variable "availability_zone_count" {
+  description = "Availability zones the subnets span (at least 2)."
+  type        = number
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway instead of one per availability zone."
+  type        = bool
+}
+
+variable "client_cidr_blocks" {
+  description = "Networks users and API clients reach NiFi and Airflow from."
+  type        = list(string)
+}
+
+variable "ssh_cidr_blocks" {
+  description = "Networks Ansible reaches the hosts from over SSH; empty when it uses Session Manager."
+  type        = list(string)
+}
+
+variable "log_retention_days" {
+  description = "Days logs are kept: CloudWatch log groups, S3 and load balancer access logs, application logs."
+  type        = number
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Days a scheduled deletion of the environment's KMS key waits (7 to 30)."
+  type        = number
+}
+
+variable "lake_layers" {
+  description = "Lifecycle of the bronze, silver and gold buckets (see the s3-datalake module)."
+  type = map(object({
+    infrequent_access_after_days          = optional(number)
+    glacier_after_days                    = optional(number)
+    expire_after_days                     = optional(number)
+    noncurrent_versions_expire_after_days = number
+  }))
+}
+
+variable "force_destroy_buckets" {
+  description = "Let terraform destroy delete buckets that still hold objects (throw-away environments only)."
+  type        = bool
+}
+
+variable "pca_usage_mode" {
+  description = "Usage mode of the private CA: GENERAL_PURPOSE or SHORT_LIVED_CERTIFICATE (see the pki-acm-ca module for cost)."
+  type        = string
+}
+
+variable "pca_permanent_deletion_time_in_days" {
+  description = "Days a deleted private CA can be restored (7 to 30)."
+  type        = number
+}
+
+variable "pca_grant_acm_renewal_permission" {
+  description = "Let ACM renew the private certificates it issued from the CA. Only the local sandbox turns it off (its emulator lacks the API)."
+  type        = bool
+}
+
+variable "host_ami_id" {
+  description = "AMI of every host; null finds the newest official Debian 13 image."
+  type        = string
+}
+
+variable "nifi_instance_type" {
+  description = "EC2 instance type of the NiFi nodes."
+  type        = string
+}
+
+variable "nifi_min_size" {
+  description = "Fewest NiFi nodes."
+  type        = number
+}
+
+variable "nifi_max_size" {
+  description = "Most NiFi nodes."
+  type        = number
+}
+
+variable "nifi_desired_capacity" {
+  description = "NiFi nodes running."
+  type        = number
+}
+
+variable "nifi_data_volume_size_gb" {
+  description = "Size of each NiFi node's data volume (repositories) in GiB."
+  type        = number
+}
+
+variable "airflow_instance_type" {
+  description = "EC2 instance type of the Airflow hosts."
+  type        = string
+}
+
+variable "airflow_min_size" {
+  description = "Fewest Airflow hosts."
+  type        = number
+}
+
+variable "airflow_max_size" {
+  description = "Most Airflow hosts."
+  type        = number
+}
+
+variable "airflow_desired_capacity" {
+  description = "Airflow hosts running."
+  type        = number
+}
+
+variable "airflow_api_domain_name" {
+  description = "Name users reach Airflow by; the private CA issues the load balancer's certificate for it."
+  type        = string
+}
+
+variable "load_balancer_deletion_protection" {
+  description = "Protect the NiFi and Airflow load balancers against deletion."
+  type        = bool
+}
+
+variable "database_instance_class" {
+  description = "RDS instance class of the Airflow metadata database."
+  type        = string
+}
+
+variable "database_allocated_storage_gb" {
+  description = "Initial storage of the database in GiB."
+  type        = number
+}
+
+variable "database_max_allocated_storage_gb" {
+  description = "Storage the database may grow to automatically, in GiB."
+  type        = number
+}
+
+variable "database_multi_az" {
+  description = "Keep a standby of the database in a second availability zone."
+  type        = bool
+}
+
+variable "database_backup_retention_days" {
+  description = "Days automated database backups are kept (1 to 35)."
+  type        = number
+}
+
+variable "database_deletion_protection" {
+  description = "Protect the database against deletion."
+  type        = bool
+}
+
+variable "database_skip_final_snapshot" {
+  description = "Delete the database without a final snapshot (throw-away environments only)."
+  type        = bool
+}
+
+variable "database_monitoring_interval_seconds" {
+  description = "Seconds between RDS enhanced monitoring samples (0 turns it off)."
+  type        = number
+}
+
+variable "database_custom_parameter_group" {
+  description = "Give the database its own parameter group (TLS-only connections, connection and slow-statement logging). Only the local sandbox turns it off."
+  type        = bool
+}
+
+variable "database_performance_insights" {
+  description = "Turn on Performance Insights for the database. Only the local sandbox turns it off."
+  type        = bool
+}
+
+variable "processing_enabled" {
+  description = "Create the EMR Serverless Spark application."
+  type        = bool
+}
+
+variable "processing_maximum_vcpus" {
+  description = "Most vCPUs the Spark application uses at once (a cost ceiling)."
+  type        = number
+}
+
+variable "processing_maximum_memory_gb" {
+  description = "Most memory in GB the Spark application uses at once."
+  type        = number
+}
+
+variable "alarm_email_addresses" {
+  description = "Addresses notified by every alarm."
+  type        = list(string)
+}
+
+variable "nifi_awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new NiFi node, or null. Its host config key lives in the secret dataplatform/<env>/nifi/awx-host-config-key."
+  type        = string
+}
+
+variable "airflow_awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new Airflow host, or null. Its host config key lives in the secret dataplatform/<env>/airflow/awx-host-config-key."
+  type        = string
+}

@@ -1,0 +1,220 @@
+# The data platform of one account. Identical in every environment (tests/terraform checks it);
+# environments differ only in terraform.tfvars, and local also in provider.tf and backend.tf.
+
+data "aws_region" "current" {}
+
+locals {
+  platform_parameter_name = "/dataplatform/${var.environment}/platform"
+  nifi_cluster            = "nifi-main"
+  airflow_cluster         = "airflow-main"
+  # Known before the groups exist, so IAM can scope lifecycle actions to them.
+  nifi_asg_name    = "dataplatform-${var.environment}-${local.nifi_cluster}"
+  airflow_asg_name = "dataplatform-${var.environment}-${local.airflow_cluster}"
+
+  tags = {
+    Project     = "dataplatform"
+    Environment = var.environment
+    ManagedBy   = "terraform"
+    Repository  = var.github_repository
+  }
+
+  # Resources a switch leaves out (only the local sandbox turns switches off; see its tfvars).
+  left_out = compact([
+    var.pca_grant_acm_renewal_permission ? "" : "pki-acm-ca: aws_acmpca_permission (ACM renewal of the load balancer certificate), pca_grant_acm_renewal_permission = false",
+    var.processing_enabled ? "" : "processing: aws_emrserverless_application and its job role, processing_enabled = false",
+    var.database_custom_parameter_group ? "" : "airflow: aws_db_parameter_group (TLS-only connections, connection and slow-statement logging), database_custom_parameter_group = false",
+    var.database_performance_insights ? "" : "airflow: Performance Insights of the database, database_performance_insights = false",
+  ])
+}
+
+module "kms" {
+  source = "../../modules/kms"
+
+  environment             = var.environment
+  deletion_window_in_days = var.kms_deletion_window_in_days
+}
+
+module "networking" {
+  source = "../../modules/networking"
+
+  environment             = var.environment
+  cidr_block              = var.vpc_cidr_block
+  availability_zone_count = var.availability_zone_count
+  single_nat_gateway      = var.single_nat_gateway
+  flow_log_retention_days = var.log_retention_days
+  kms_key_arn             = module.kms.key_arn
+}
+
+module "s3_datalake" {
+  source = "../../modules/s3-datalake"
+
+  environment                       = var.environment
+  kms_key_arn                       = module.kms.key_arn
+  lake_layers                       = var.lake_layers
+  application_log_expire_after_days = var.log_retention_days
+  access_log_expire_after_days      = var.log_retention_days
+  force_destroy                     = var.force_destroy_buckets
+}
+
+module "glue_catalog" {
+  source = "../../modules/glue-catalog"
+
+  environment = var.environment
+  layers = {
+    for layer in ["bronze", "silver", "gold"] : layer => { location = "s3://${module.s3_datalake.bucket_names[layer]}/" }
+  }
+}
+
+module "pki" {
+  source = "../../modules/pki-acm-ca"
+
+  environment                     = var.environment
+  common_name                     = "Data Platform ${upper(var.environment)} Root CA"
+  usage_mode                      = var.pca_usage_mode
+  crl_bucket_name                 = module.s3_datalake.bucket_names["truststore"]
+  permanent_deletion_time_in_days = var.pca_permanent_deletion_time_in_days
+  grant_acm_renewal_permission    = var.pca_grant_acm_renewal_permission
+}
+
+module "processing" {
+  source = "../../modules/processing"
+
+  enabled             = var.processing_enabled
+  environment         = var.environment
+  vpc_id              = module.networking.vpc_id
+  subnet_ids          = module.networking.private_subnet_ids
+  bucket_arns         = module.s3_datalake.bucket_arns
+  glue_database_names = values(module.glue_catalog.database_names)
+  kms_key_arn         = module.kms.key_arn
+  maximum_vcpus       = var.processing_maximum_vcpus
+  maximum_memory_gb   = var.processing_maximum_memory_gb
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  environment                     = var.environment
+  kms_key_arn                     = module.kms.key_arn
+  log_retention_days              = var.log_retention_days
+  s3_access_log_bucket            = module.s3_datalake.access_log_bucket_name
+  lb_access_log_expire_after_days = var.log_retention_days
+  force_destroy                   = var.force_destroy_buckets
+  alarm_email_addresses           = var.alarm_email_addresses
+  auto_scaling_groups = {
+    nifi    = { name = module.nifi.asg_name, min_size = var.nifi_min_size }
+    airflow = { name = module.airflow.asg_name, min_size = var.airflow_min_size }
+  }
+  nifi_load_balancer = {
+    arn_suffix              = module.nifi.nlb_arn_suffix
+    target_group_arn_suffix = module.nifi.target_group_arn_suffix
+  }
+  airflow_load_balancer_arn_suffix = module.airflow.alb_arn_suffix
+  database_identifier              = module.airflow.db_instance_identifier
+}
+
+module "iam" {
+  source = "../../modules/iam"
+
+  environment             = var.environment
+  bucket_arns             = module.s3_datalake.bucket_arns
+  kms_key_arn             = module.kms.key_arn
+  pca_arn                 = module.pki.arn
+  platform_parameter_name = local.platform_parameter_name
+  nifi_asg_name           = local.nifi_asg_name
+  airflow_asg_name        = local.airflow_asg_name
+  log_group_names         = module.monitoring.log_group_names
+  processing              = module.processing.application
+  github_repository       = var.github_repository
+  terraform_state_bucket  = var.terraform_state_bucket
+}
+
+module "nifi" {
+  source = "../../modules/nifi"
+
+  environment           = var.environment
+  cluster_name          = local.nifi_cluster
+  vpc_id                = module.networking.vpc_id
+  subnet_ids            = module.networking.private_subnet_ids
+  client_cidr_blocks    = concat([module.networking.vpc_cidr_block], var.client_cidr_blocks)
+  ssh_cidr_blocks       = var.ssh_cidr_blocks
+  instance_type         = var.nifi_instance_type
+  ami_id                = var.host_ami_id
+  instance_profile_name = module.iam.instance_profile_names["nifi"]
+  data_volume_size_gb   = var.nifi_data_volume_size_gb
+  min_size              = var.nifi_min_size
+  max_size              = var.nifi_max_size
+  desired_capacity      = var.nifi_desired_capacity
+  deletion_protection   = var.load_balancer_deletion_protection
+  awx_callback_url      = var.nifi_awx_callback_url
+  tags                  = local.tags
+}
+
+module "airflow" {
+  source = "../../modules/airflow"
+
+  environment           = var.environment
+  cluster_name          = local.airflow_cluster
+  vpc_id                = module.networking.vpc_id
+  vpc_cidr_block        = module.networking.vpc_cidr_block
+  subnet_ids            = module.networking.private_subnet_ids
+  client_cidr_blocks    = var.client_cidr_blocks
+  ssh_cidr_blocks       = var.ssh_cidr_blocks
+  vpc_service_ports     = { nifi-https = module.nifi.ports.https }
+  api_domain_name       = var.airflow_api_domain_name
+  pca_arn               = module.pki.arn
+  access_logs_bucket    = module.monitoring.lb_access_log_bucket
+  kms_key_arn           = module.kms.key_arn
+  instance_type         = var.airflow_instance_type
+  ami_id                = var.host_ami_id
+  instance_profile_name = module.iam.instance_profile_names["airflow"]
+  instance_role_name    = module.iam.host_role_names["airflow"]
+  min_size              = var.airflow_min_size
+  max_size              = var.airflow_max_size
+  desired_capacity      = var.airflow_desired_capacity
+  deletion_protection   = var.load_balancer_deletion_protection
+  awx_callback_url      = var.airflow_awx_callback_url
+  tags                  = local.tags
+  database = {
+    instance_class              = var.database_instance_class
+    allocated_storage_gb        = var.database_allocated_storage_gb
+    max_allocated_storage_gb    = var.database_max_allocated_storage_gb
+    multi_az                    = var.database_multi_az
+    backup_retention_days       = var.database_backup_retention_days
+    deletion_protection         = var.database_deletion_protection
+    skip_final_snapshot         = var.database_skip_final_snapshot
+    monitoring_interval_seconds = var.database_monitoring_interval_seconds
+    custom_parameter_group      = var.database_custom_parameter_group
+    performance_insights        = var.database_performance_insights
+  }
+}
+
+module "platform_parameter" {
+  source = "../../modules/platform-parameter"
+
+  environment = var.environment
+  region      = data.aws_region.current.name
+  pca_arn     = module.pki.arn
+  buckets     = module.s3_datalake.bucket_names
+  nifi = {
+    asg_name     = module.nifi.asg_name
+    nlb_dns_name = module.nifi.nlb_dns_name
+  }
+  airflow = {
+    asg_name     = module.airflow.asg_name
+    alb_dns_name = module.airflow.alb_dns_name
+  }
+  rds = {
+    endpoint               = module.airflow.db_endpoint
+    port                   = module.airflow.db_port
+    db_name                = module.airflow.db_name
+    credentials_secret_arn = module.airflow.db_credentials_secret_arn
+  }
+}
+
+# IAM scopes lifecycle actions to the group names computed above; they must be the real ones.
+check "asg_names_match_iam_scope" {
+  assert {
+    condition     = module.nifi.asg_name == local.nifi_asg_name && module.airflow.asg_name == local.airflow_asg_name
+    error_message = "The Auto Scaling Group names differ from the names the host roles are scoped to."
+  }
+}

@@ -1,0 +1,292 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  name       = "dataplatform-${var.environment}"
+
+  secrets_arn_prefix = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:dataplatform/${var.environment}"
+  parameter_arn      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.platform_parameter_name}"
+
+  # What each kind of host may do beyond the permissions every host has. Bucket access is listed
+  # by purpose (keys of var.bucket_arns); secrets by the folder under dataplatform/<env>/.
+  host_roles = {
+    nifi = {
+      asg_name       = var.nifi_asg_name
+      log_group_name = var.log_group_names.nifi
+      read_buckets   = ["artifacts", "truststore"]
+      write_buckets  = ["bronze"]
+      log_prefix     = "nifi/"
+      secret_folder  = "nifi"
+    }
+    airflow = {
+      asg_name       = var.airflow_asg_name
+      log_group_name = var.log_group_names.airflow
+      read_buckets   = ["artifacts", "truststore", "dags", "bronze"]
+      write_buckets  = ["silver", "gold"]
+      log_prefix     = "airflow/"
+      secret_folder  = "airflow"
+    }
+  }
+}
+
+# --- Host instance profiles -----------------------------------------------------------------
+
+data "aws_iam_policy_document" "ec2_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "host" {
+  for_each = local.host_roles
+
+  name               = "${local.name}-${each.key}-host"
+  description        = "${each.key} hosts of the ${var.environment} data platform."
+  assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_instance_profile" "host" {
+  for_each = local.host_roles
+
+  name = "${local.name}-${each.key}-host"
+  role = aws_iam_role.host[each.key].name
+  tags = var.tags
+}
+
+# Session Manager is how operators and Ansible reach hosts without SSH keys or open ports.
+resource "aws_iam_role_policy_attachment" "host_session_manager" {
+  for_each = local.host_roles
+
+  role       = aws_iam_role.host[each.key].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+data "aws_iam_policy_document" "host" {
+  for_each = local.host_roles
+
+  statement {
+    sid       = "ReadThePlatformParameter"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.parameter_arn]
+  }
+
+  statement {
+    sid       = "IssueOwnNodeCertificates"
+    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate"]
+    resources = [var.pca_arn]
+  }
+
+  statement {
+    sid     = "CompleteOwnLifecycleActions"
+    actions = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+    resources = [
+      "arn:${local.partition}:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${each.value.asg_name}",
+    ]
+  }
+
+  statement {
+    sid       = "ShipOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${each.value.log_group_name}:*"]
+  }
+
+  statement {
+    sid     = "OwnSecrets"
+    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"]
+    # Secret ARNs end in a random six-character suffix.
+    resources = ["${local.secrets_arn_prefix}/${each.value.secret_folder}/*"]
+  }
+
+  statement {
+    sid       = "ListOwnBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [for purpose in concat(each.value.read_buckets, each.value.write_buckets, ["logs"]) : var.bucket_arns[purpose]]
+  }
+
+  statement {
+    sid       = "ReadBuckets"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [for purpose in concat(each.value.read_buckets, each.value.write_buckets) : "${var.bucket_arns[purpose]}/*"]
+  }
+
+  statement {
+    sid       = "WriteBuckets"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [for purpose in each.value.write_buckets : "${var.bucket_arns[purpose]}/*"]
+  }
+
+  statement {
+    sid       = "WriteOwnApplicationLogs"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${var.bucket_arns["logs"]}/${each.value.log_prefix}*"]
+  }
+
+  statement {
+    sid       = "UseThePlatformKeyForBucketsAndSecrets"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "airflow" && var.processing != null ? [var.processing] : []
+    content {
+      sid       = "RunSparkJobs"
+      actions   = ["emr-serverless:StartJobRun", "emr-serverless:GetJobRun", "emr-serverless:CancelJobRun", "emr-serverless:ListJobRuns", "emr-serverless:GetApplication", "emr-serverless:GetDashboardForJobRun"]
+      resources = [statement.value.application_arn, "${statement.value.application_arn}/jobruns/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "airflow" && var.processing != null ? [var.processing] : []
+    content {
+      sid       = "HandTheJobRoleToSpark"
+      actions   = ["iam:PassRole"]
+      resources = [statement.value.job_role_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["emr-serverless.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "host" {
+  for_each = local.host_roles
+
+  name   = "${each.key}-host"
+  role   = aws_iam_role.host[each.key].id
+  policy = data.aws_iam_policy_document.host[each.key].json
+}
+
+# --- GitHub Actions: OIDC, one plan role and one deploy role ------------------------------
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_github_oidc_provider ? 1 : 0
+
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = var.tags
+}
+
+locals {
+  github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
+  # Deploys run only in the GitHub environment of this account (prod's has required reviewers);
+  # plans run for pull requests of the repository (forks get no OIDC token).
+  github_subjects = {
+    deploy = "repo:${var.github_repository}:environment:${var.environment}"
+    plan   = "repo:${var.github_repository}:pull_request"
+  }
+}
+
+data "aws_iam_policy_document" "github_assume" {
+  for_each = local.github_subjects
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = [each.value]
+    }
+  }
+}
+
+resource "aws_iam_role" "github" {
+  for_each = local.github_subjects
+
+  name                 = "${local.name}-github-${each.key}"
+  description          = "GitHub Actions ${each.key} role of ${var.github_repository} for ${var.environment}."
+  assume_role_policy   = data.aws_iam_policy_document.github_assume[each.key].json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "github_deploy_services" {
+  role       = aws_iam_role.github["deploy"].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/PowerUserAccess"
+}
+
+resource "aws_iam_role_policy_attachment" "github_plan_read_only" {
+  role       = aws_iam_role.github["plan"].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
+}
+
+# PowerUserAccess excludes IAM; the deploy role manages only the platform's own IAM objects.
+data "aws_iam_policy_document" "github_deploy_iam" {
+  statement {
+    sid = "ManageThePlatformsOwnIamObjects"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
+      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListInstanceProfilesForRole", "iam:PassRole",
+      "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile",
+      "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+    ]
+    resources = [
+      "arn:${local.partition}:iam::${local.account_id}:role/${local.name}-*",
+      "arn:${local.partition}:iam::${local.account_id}:instance-profile/${local.name}-*",
+    ]
+  }
+
+  statement {
+    sid       = "ManageTheGitHubIdentityProvider"
+    actions   = ["iam:GetOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"]
+  }
+
+  statement {
+    sid       = "CreateServiceLinkedRolesOfTheServicesUsed"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values   = ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "ops.emr-serverless.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "github_deploy_iam" {
+  name   = "manage-platform-iam"
+  role   = aws_iam_role.github["deploy"].id
+  policy = data.aws_iam_policy_document.github_deploy_iam.json
+}
+
+# A plan takes the S3 backend's lock (use_lockfile): it writes and deletes the lock object.
+data "aws_iam_policy_document" "github_plan_lock" {
+  statement {
+    sid       = "TakeTheStateLock"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*.tflock"]
+  }
+}
+
+resource "aws_iam_role_policy" "github_plan_lock" {
+  name   = "take-state-lock"
+  role   = aws_iam_role.github["plan"].id
+  policy = data.aws_iam_policy_document.github_plan_lock.json
+}

@@ -1,0 +1,24 @@
+output "instance_profile_names" {
+  description = "Instance profile of each kind of host (nifi, airflow)."
+  value       = { for role, profile in aws_iam_instance_profile.host : role => profile.name }
+}
+
+output "host_role_names" {
+  description = "IAM role of each kind of host (nifi, airflow), for policies other modules attach."
+  value       = { for role, host in aws_iam_role.host : role => host.name }
+}
+
+output "host_role_arns" {
+  description = "IAM role ARN of each kind of host (nifi, airflow)."
+  value       = { for role, host in aws_iam_role.host : role => host.arn }
+}
+
+output "github_deploy_role_arn" {
+  description = "Role the terraform and cert-issuer workflows assume in this account's GitHub environment."
+  value       = aws_iam_role.github["deploy"].arn
+}
+
+output "github_plan_role_arn" {
+  description = "Read-only role the terraform workflow assumes to plan pull requests."
+  value       = aws_iam_role.github["plan"].arn
+}

@@ -1,0 +1,93 @@
+variable "environment" {
+  description = "Environment the roles belong to: local, dev, ppd or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "ppd", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, ppd, prod."
+  }
+}
+
+variable "bucket_arns" {
+  description = "Bucket ARN by purpose, as the s3-datalake module outputs them (bronze, silver, gold, artifacts, dags, logs, truststore)."
+  type        = map(string)
+
+  validation {
+    condition     = length(setsubtract(["bronze", "silver", "gold", "artifacts", "dags", "logs", "truststore"], keys(var.bucket_arns))) == 0
+    error_message = "bucket_arns must have the keys bronze, silver, gold, artifacts, dags, logs and truststore."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "The environment's KMS key (buckets and secrets are encrypted with it)."
+  type        = string
+}
+
+variable "pca_arn" {
+  description = "ARN of the environment's private CA; hosts may issue and fetch certificates from it and nothing else."
+  type        = string
+}
+
+variable "platform_parameter_name" {
+  description = "Name of the platform parameter hosts read (/dataplatform/<env>/platform)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^/dataplatform/(local|dev|ppd|prod)/platform$", var.platform_parameter_name))
+    error_message = "platform_parameter_name must be /dataplatform/<env>/platform."
+  }
+}
+
+variable "nifi_asg_name" {
+  description = "Name of the NiFi Auto Scaling Group; NiFi hosts may complete lifecycle actions of this group only."
+  type        = string
+}
+
+variable "airflow_asg_name" {
+  description = "Name of the Airflow Auto Scaling Group; Airflow hosts may complete lifecycle actions of this group only."
+  type        = string
+}
+
+variable "log_group_names" {
+  description = "CloudWatch log group each kind of host ships its logs to."
+  type = object({
+    nifi    = string
+    airflow = string
+  })
+}
+
+variable "processing" {
+  description = "The EMR Serverless application Airflow submits Spark jobs to and the job role it passes, or null when processing is off."
+  type = object({
+    application_arn = string
+    job_role_arn    = string
+  })
+  default = null
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose workflows may assume the plan and deploy roles."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name, for example example-org/dataplatform-ops."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's GitHub OIDC identity provider (one per account). False when another stack of the account already owns it."
+  type        = bool
+  default     = true
+}
+
+variable "terraform_state_bucket" {
+  description = "Bucket holding this account's Terraform state; the plan role may take its lock."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}

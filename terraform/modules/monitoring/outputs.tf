@@ -1,0 +1,19 @@
+output "log_group_names" {
+  description = "CloudWatch log group of each kind of host (nifi, airflow)."
+  value       = { for role, group in aws_cloudwatch_log_group.hosts : role => group.name }
+}
+
+output "lb_access_log_bucket" {
+  description = "Bucket load balancers write their access logs to (available once its policy admits them)."
+  value       = aws_s3_bucket_policy.lb_access_logs.bucket
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_name" {
+  description = "Name of the environment's CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.platform.dashboard_name
+}

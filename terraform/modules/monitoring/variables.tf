@@ -1,0 +1,107 @@
+variable "environment" {
+  description = "Environment being monitored: local, dev, ppd or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "ppd", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, ppd, prod."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key of the log groups and of the alarm topic."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Days host logs are kept in CloudWatch Logs (a value CloudWatch accepts)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the retention periods CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "s3_access_log_bucket" {
+  description = "Bucket that receives the S3 server access logs of the load balancer log bucket."
+  type        = string
+}
+
+variable "lb_access_log_expire_after_days" {
+  description = "Days load balancer access logs are kept."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.lb_access_log_expire_after_days >= 1
+    error_message = "lb_access_log_expire_after_days must be at least 1."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete the access log bucket while it still holds logs. Only for throw-away environments."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_email_addresses" {
+  description = "Addresses subscribed to the alarm topic (each confirms by email)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "alarm_email_addresses must be e-mail addresses."
+  }
+}
+
+variable "auto_scaling_groups" {
+  description = "Auto Scaling Groups to watch, by role: their name and minimum size."
+  type = map(object({
+    name     = string
+    min_size = number
+  }))
+}
+
+variable "nifi_load_balancer" {
+  description = "ARN suffixes of the NiFi load balancer and its target group."
+  type = object({
+    arn_suffix              = string
+    target_group_arn_suffix = string
+  })
+}
+
+variable "airflow_load_balancer_arn_suffix" {
+  description = "ARN suffix of the Airflow load balancer."
+  type        = string
+}
+
+variable "database_identifier" {
+  description = "Identifier of the Airflow RDS instance."
+  type        = string
+}
+
+variable "cpu_alarm_threshold_percent" {
+  description = "Average CPU above which hosts and the database raise an alarm."
+  type        = number
+  default     = 85
+
+  validation {
+    condition     = var.cpu_alarm_threshold_percent > 0 && var.cpu_alarm_threshold_percent <= 100
+    error_message = "cpu_alarm_threshold_percent must be between 1 and 100."
+  }
+}
+
+variable "database_free_storage_alarm_gb" {
+  description = "Free database storage in GB below which an alarm is raised."
+  type        = number
+  default     = 2
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,196 @@
+locals {
+  name = "dataplatform-${var.environment}-${var.cluster_name}"
+  # Load balancer and target group names are limited to 32 characters.
+  lb_name = "dp-${var.environment}-${var.cluster_name}"
+
+  # Ports only NiFi nodes of this cluster may use between each other.
+  node_to_node_ports = {
+    https          = var.ports.https
+    cluster        = var.ports.cluster_protocol
+    load-balancing = var.ports.load_balancing
+    zookeeper      = var.ports.zookeeper_client
+    zk-quorum      = var.ports.zookeeper_quorum
+    zk-election    = var.ports.zookeeper_election
+  }
+}
+
+# --- Security groups ------------------------------------------------------------------------
+
+resource "aws_security_group" "load_balancer" {
+  name        = "${local.name}-nlb"
+  description = "NiFi load balancer of ${var.environment}: HTTPS from the client networks, passed through to the nodes."
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${local.name}-nlb" })
+}
+
+# Rules are aws_security_group_rule resources: they read back through DescribeSecurityGroups,
+# which every endpoint this project runs against (the sandbox's emulator included) answers in
+# full, descriptions of group-to-group rules too.
+resource "aws_security_group_rule" "load_balancer_https" {
+  for_each = toset(var.client_cidr_blocks)
+
+  type              = "ingress"
+  security_group_id = aws_security_group.load_balancer.id
+  description       = "NiFi HTTPS (client certificates) from ${each.value}"
+  protocol          = "tcp"
+  from_port         = var.ports.https
+  to_port           = var.ports.https
+  cidr_blocks       = [each.value]
+}
+
+resource "aws_security_group_rule" "load_balancer_to_nodes" {
+  type                     = "egress"
+  security_group_id        = aws_security_group.load_balancer.id
+  description              = "NiFi HTTPS to the nodes"
+  protocol                 = "tcp"
+  from_port                = var.ports.https
+  to_port                  = var.ports.https
+  source_security_group_id = aws_security_group.nodes.id
+}
+
+resource "aws_security_group" "nodes" {
+  #checkov:skip=CKV2_AWS_5:Attached to the nodes through the launch template of the asg-hosts module, which the graph does not follow.
+  name        = "${local.name}-nodes"
+  description = "NiFi nodes of ${var.environment}: HTTPS from the load balancer, cluster traffic between nodes only."
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${local.name}-nodes" })
+}
+
+resource "aws_security_group_rule" "nodes_from_load_balancer" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.nodes.id
+  description              = "NiFi HTTPS from the load balancer"
+  protocol                 = "tcp"
+  from_port                = var.ports.https
+  to_port                  = var.ports.https
+  source_security_group_id = aws_security_group.load_balancer.id
+}
+
+resource "aws_security_group_rule" "node_to_node_in" {
+  for_each = local.node_to_node_ports
+
+  type                     = "ingress"
+  security_group_id        = aws_security_group.nodes.id
+  description              = "NiFi ${each.key} between nodes"
+  protocol                 = "tcp"
+  from_port                = each.value
+  to_port                  = each.value
+  source_security_group_id = aws_security_group.nodes.id
+}
+
+resource "aws_security_group_rule" "node_to_node_out" {
+  for_each = local.node_to_node_ports
+
+  type                     = "egress"
+  security_group_id        = aws_security_group.nodes.id
+  description              = "NiFi ${each.key} between nodes"
+  protocol                 = "tcp"
+  from_port                = each.value
+  to_port                  = each.value
+  source_security_group_id = aws_security_group.nodes.id
+}
+
+# AWS APIs (PCA, Secrets Manager, SSM, S3) and package mirrors, through the NAT gateways.
+resource "aws_security_group_rule" "nodes_https_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.nodes.id
+  description       = "HTTPS to AWS APIs and package mirrors"
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+resource "aws_security_group_rule" "nodes_ssh" {
+  for_each = toset(var.ssh_cidr_blocks)
+
+  type              = "ingress"
+  security_group_id = aws_security_group.nodes.id
+  description       = "SSH for Ansible from ${each.value}"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_blocks       = [each.value]
+}
+
+# --- Network load balancer: TCP passthrough, so client certificates reach NiFi's own TLS ---
+
+resource "aws_lb" "nifi" {
+  #checkov:skip=CKV_AWS_150:Deletion protection is chosen per environment (deletion_protection): on in ppd and prod, off where environments are rebuilt.
+  #checkov:skip=CKV_AWS_91:An NLB writes access logs only for TLS listeners; this one is TCP passthrough so client certificates reach NiFi. Connections are recorded by the VPC flow logs.
+  name                             = "${local.lb_name}-nlb"
+  internal                         = true
+  load_balancer_type               = "network"
+  subnets                          = var.subnet_ids
+  security_groups                  = [aws_security_group.load_balancer.id]
+  enable_cross_zone_load_balancing = true
+  enable_deletion_protection       = var.deletion_protection
+  tags                             = var.tags
+}
+
+resource "aws_lb_target_group" "https" {
+  name                 = "${local.lb_name}-https"
+  port                 = var.ports.https
+  protocol             = "TCP"
+  target_type          = "instance"
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.deregistration_delay_seconds
+  tags                 = var.tags
+
+  # A browser session belongs to one node (NiFi keeps per-node request state).
+  stickiness {
+    enabled = true
+    type    = "source_ip"
+  }
+
+  # NiFi requires a client certificate for HTTPS, so the health check is a TCP connect.
+  health_check {
+    protocol            = "TCP"
+    port                = "traffic-port"
+    interval            = 10
+    healthy_threshold   = 3
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  #checkov:skip=CKV_AWS_2:TCP passthrough on purpose: NiFi terminates TLS itself to read browser client certificates (see DESIGN.md, Load balancing).
+  #checkov:skip=CKV_AWS_103:TLS (1.2 and newer) is negotiated by NiFi itself behind this TCP passthrough listener.
+  load_balancer_arn = aws_lb.nifi.arn
+  port              = var.ports.https
+  protocol          = "TCP"
+  tags              = var.tags
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.https.arn
+  }
+}
+
+# --- Hosts ----------------------------------------------------------------------------------
+
+module "hosts" {
+  source = "../asg-hosts"
+
+  environment           = var.environment
+  role                  = "nifi"
+  cluster_name          = var.cluster_name
+  instance_type         = var.instance_type
+  architecture          = var.architecture
+  ami_id                = var.ami_id
+  subnet_ids            = var.subnet_ids
+  security_group_ids    = [aws_security_group.nodes.id]
+  instance_profile_name = var.instance_profile_name
+  root_volume_size_gb   = var.root_volume_size_gb
+  data_volume = {
+    size_gb     = var.data_volume_size_gb
+    mount_point = var.data_volume_mount_point
+  }
+  min_size                         = var.min_size
+  max_size                         = var.max_size
+  desired_capacity                 = var.desired_capacity
+  target_group_arns                = [aws_lb_target_group.https.arn]
+  termination_hook_timeout_seconds = var.termination_hook_timeout_seconds
+  awx_callback_url                 = var.awx_callback_url
+  tags                             = var.tags
+}

@@ -1,0 +1,29 @@
+output "asg_name" {
+  description = "Name of the NiFi Auto Scaling Group."
+  value       = module.hosts.asg_name
+}
+
+output "nlb_dns_name" {
+  description = "DNS name of the NiFi load balancer (nifi.web.proxy.host, and a SAN of every node certificate)."
+  value       = aws_lb.nifi.dns_name
+}
+
+output "nlb_arn_suffix" {
+  description = "ARN suffix of the load balancer, for CloudWatch metrics."
+  value       = aws_lb.nifi.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the HTTPS target group, for CloudWatch metrics."
+  value       = aws_lb_target_group.https.arn_suffix
+}
+
+output "node_security_group_id" {
+  description = "Security group of the NiFi nodes."
+  value       = aws_security_group.nodes.id
+}
+
+output "ports" {
+  description = "Ports NiFi listens on (https, cluster_protocol, load_balancing, zookeeper_*)."
+  value       = var.ports
+}

@@ -1,0 +1,158 @@
+variable "environment" {
+  description = "Environment of the cluster: local, dev, ppd or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "ppd", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, ppd, prod."
+  }
+}
+
+variable "cluster_name" {
+  description = "Name of the NiFi cluster (the dataplatform:cluster tag)."
+  type        = string
+  default     = "nifi-main"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.cluster_name))
+    error_message = "cluster_name must be 3 to 20 lower-case letters, digits and hyphens (load balancer names are limited to 32 characters)."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the cluster."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the nodes and of the internal load balancer (one per availability zone)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2
+    error_message = "subnet_ids must span at least two availability zones."
+  }
+}
+
+variable "client_cidr_blocks" {
+  description = "Networks browsers and API clients reach NiFi from (through the load balancer)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.client_cidr_blocks) > 0 && alltrue([for cidr in var.client_cidr_blocks : can(cidrnetmask(cidr)) && cidr != "0.0.0.0/0"])
+    error_message = "client_cidr_blocks must be a non-empty list of IPv4 CIDRs, none of them 0.0.0.0/0."
+  }
+}
+
+variable "ssh_cidr_blocks" {
+  description = "Networks Ansible may reach the nodes from over SSH; empty when it connects through Session Manager."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for cidr in var.ssh_cidr_blocks : can(cidrnetmask(cidr)) && cidr != "0.0.0.0/0"])
+    error_message = "ssh_cidr_blocks must be IPv4 CIDRs, none of them 0.0.0.0/0."
+  }
+}
+
+variable "ports" {
+  description = "Ports NiFi listens on; the NiFi role must configure the same ones."
+  type = object({
+    https              = optional(number, 8443)
+    cluster_protocol   = optional(number, 11443)
+    load_balancing     = optional(number, 6342)
+    zookeeper_client   = optional(number, 2181)
+    zookeeper_quorum   = optional(number, 2888)
+    zookeeper_election = optional(number, 3888)
+  })
+  default = {}
+}
+
+variable "instance_type" {
+  description = "EC2 instance type of the nodes."
+  type        = string
+}
+
+variable "architecture" {
+  description = "CPU architecture of the instance type (x86_64 or arm64)."
+  type        = string
+  default     = "x86_64"
+}
+
+variable "ami_id" {
+  description = "AMI of the nodes; null finds the newest official Debian 13 image."
+  type        = string
+  default     = null
+}
+
+variable "instance_profile_name" {
+  description = "Instance profile of the nodes (from the iam module)."
+  type        = string
+}
+
+variable "root_volume_size_gb" {
+  description = "Size of each node's root volume in GiB."
+  type        = number
+  default     = 30
+}
+
+variable "data_volume_size_gb" {
+  description = "Size of each node's data volume (flowfile, content and provenance repositories) in GiB."
+  type        = number
+
+  validation {
+    condition     = var.data_volume_size_gb >= 1
+    error_message = "data_volume_size_gb must be at least 1."
+  }
+}
+
+variable "data_volume_mount_point" {
+  description = "Where the data volume is mounted; the NiFi role puts its repositories there."
+  type        = string
+  default     = "/var/lib/nifi-data"
+}
+
+variable "min_size" {
+  description = "Fewest nodes."
+  type        = number
+}
+
+variable "max_size" {
+  description = "Most nodes."
+  type        = number
+}
+
+variable "desired_capacity" {
+  description = "Nodes the cluster runs (three or more for a ZooKeeper quorum outside the sandbox)."
+  type        = number
+}
+
+variable "termination_hook_timeout_seconds" {
+  description = "Seconds a leaving node has to be disconnected and offloaded before it is terminated."
+  type        = number
+  default     = 1800
+}
+
+variable "deregistration_delay_seconds" {
+  description = "Seconds the load balancer keeps connections to a leaving node open."
+  type        = number
+  default     = 120
+}
+
+variable "deletion_protection" {
+  description = "Protect the load balancer against deletion."
+  type        = bool
+  default     = true
+}
+
+variable "awx_callback_url" {
+  description = "AWX provisioning callback URL of the job template that configures a new node, or null (see the asg-hosts module)."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags, and propagated to the nodes."
+  type        = map(string)
+  default     = {}
+}

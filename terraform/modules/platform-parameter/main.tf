@@ -1,0 +1,46 @@
+# The platform document (DESIGN.md, contract 2). Its keys are exactly PLATFORM_KEYS of
+# collections/ansible_collections/dataplatform/ops/plugins/module_utils/platform.py; the
+# README of this module lists them, and tests/contract/ checks both against the applied state.
+locals {
+  document = {
+    env            = var.environment
+    region         = var.region
+    secrets_prefix = "dataplatform/${var.environment}/"
+    pca = {
+      arn = var.pca_arn
+    }
+    buckets = {
+      bronze     = var.buckets.bronze
+      silver     = var.buckets.silver
+      gold       = var.buckets.gold
+      artifacts  = var.buckets.artifacts
+      dags       = var.buckets.dags
+      logs       = var.buckets.logs
+      truststore = var.buckets.truststore
+    }
+    nifi = {
+      asg_name     = var.nifi.asg_name
+      nlb_dns_name = var.nifi.nlb_dns_name
+    }
+    airflow = {
+      asg_name     = var.airflow.asg_name
+      alb_dns_name = var.airflow.alb_dns_name
+    }
+    rds = {
+      endpoint               = var.rds.endpoint
+      port                   = var.rds.port
+      db_name                = var.rds.db_name
+      credentials_secret_arn = var.rds.credentials_secret_arn
+    }
+  }
+}
+
+resource "aws_ssm_parameter" "platform" {
+  #checkov:skip=CKV2_AWS_34:The document holds names, ARNs and endpoints, no secret; a plain String lets every host read it without a KMS grant.
+  name        = "/dataplatform/${var.environment}/platform"
+  description = "Everything the ${var.environment} hosts need to know about the platform (JSON; keys in terraform/modules/platform-parameter/README.md)."
+  type        = "String"
+  tier        = "Standard"
+  value       = jsonencode(local.document)
+  tags        = var.tags
+}

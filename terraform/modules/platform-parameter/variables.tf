@@ -1,0 +1,64 @@
+variable "environment" {
+  description = "Environment the document describes: local, dev, ppd or prod."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "ppd", "prod"], var.environment)
+    error_message = "environment must be one of local, dev, ppd, prod."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the environment."
+  type        = string
+}
+
+variable "pca_arn" {
+  description = "ARN of the environment's private CA."
+  type        = string
+}
+
+variable "buckets" {
+  description = "Bucket names of the environment."
+  type = object({
+    bronze     = string
+    silver     = string
+    gold       = string
+    artifacts  = string
+    dags       = string
+    logs       = string
+    truststore = string
+  })
+}
+
+variable "nifi" {
+  description = "The NiFi cluster: its Auto Scaling Group and the DNS name of its load balancer."
+  type = object({
+    asg_name     = string
+    nlb_dns_name = string
+  })
+}
+
+variable "airflow" {
+  description = "Airflow: its Auto Scaling Group and the DNS name of its load balancer."
+  type = object({
+    asg_name     = string
+    alb_dns_name = string
+  })
+}
+
+variable "rds" {
+  description = "The Airflow metadata database: endpoint host, port, database name and the ARN of the secret RDS keeps its credentials in."
+  type = object({
+    endpoint               = string
+    port                   = number
+    db_name                = string
+    credentials_secret_arn = string
+  })
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,46 @@
+"""Fixtures of the Terraform environments run against the AWS emulator (imported by tests/conftest.py).
+
+The local environment is applied once per session, on a moto server of its own: the ``moto``
+fixture's resets between other tests never touch it, and the contract tests (tests/contract/)
+and the environment tests (tests/terraform/) assert against the same applied state.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness.moto_server import MotoServer, count_actions
+from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
+
+
+@pytest.fixture(scope="session")
+def terraform_emulator(tmp_path_factory):
+    """The moto server the Terraform environments are planned and applied against."""
+    log_path = tmp_path_factory.mktemp("terraform-emulator") / "moto.log"
+    server = MotoServer(log_path=log_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def local_environment(terraform_emulator, tmp_path_factory) -> EmulatedEnvironment:
+    """terraform/environments/local copied to a temporary directory and initialised (not applied)."""
+    copy = copy_terraform_tree(tmp_path_factory.mktemp("terraform-local"))
+    environment = EmulatedEnvironment("local", copy, terraform_emulator.endpoint)
+    environment.init()
+    return environment
+
+
+@pytest.fixture
+def applied_local(local_environment, terraform_emulator) -> EmulatedEnvironment:
+    """The local environment, applied on first use (and again only if a test destroyed it).
+
+    ``apply_requests`` holds the AWS requests the apply made, by ``service:Action``.
+    """
+    if not local_environment.applied:
+        terraform_emulator.clear_requests()
+        local_environment.apply()
+        local_environment.apply_requests = count_actions(terraform_emulator.requests())
+    return local_environment

@@ -1,0 +1,54 @@
+"""dev, ppd and prod planned against the AWS emulator.
+
+Each root is copied to a temporary directory with a test-only override (local state instead of
+the S3 backend, every endpoint at the emulator) and planned with the emulator's account id and
+image; the committed files stay real. An empty account means every resource is created, and no
+switch of the local sandbox is off.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
+
+ACCOUNTS = ("dev", "ppd", "prod")
+# Resources that only the local sandbox leaves out: every real account must create them.
+SANDBOX_SWITCHED_RESOURCES = {"aws_acmpca_permission", "aws_emrserverless_application", "aws_db_parameter_group"}
+
+
+@pytest.fixture(scope="module")
+def account_plans(terraform_emulator, tmp_path_factory):
+    """The three plans, made side by side: each mostly waits on the emulator. Initialised one
+    after the other, because init writes the shared provider cache."""
+    environments = {}
+    for name in ACCOUNTS:
+        environment = EmulatedEnvironment(name, copy_terraform_tree(tmp_path_factory.mktemp(name)), terraform_emulator.endpoint)
+        environment.init()
+        environments[name] = environment
+    with ThreadPoolExecutor(max_workers=len(ACCOUNTS)) as pool:
+        futures = {name: pool.submit(environment.planned_changes) for name, environment in environments.items()}
+    return {name: (environments[name], futures[name]) for name in ACCOUNTS}
+
+
+@pytest.mark.parametrize("name", ACCOUNTS)
+def test_plan_against_the_emulator(name, account_plans, capsys):
+    environment, future = account_plans[name]
+    plan = future.result()
+    resources = [change for change in plan["resource_changes"] if change["mode"] == "managed"]
+    with capsys.disabled():
+        print(f"\n  [terraform {name}] plan {environment.last('plan').seconds:.0f}s (the three side by side), "
+              f"{len(resources)} resources; test overrides: {environment.overrides}, "
+              "S3 backend replaced by local state, endpoints at the emulator")
+
+    actions = {change["address"]: change["change"]["actions"] for change in resources}
+    assert actions and all(action == ["create"] for action in actions.values()), actions
+    assert SANDBOX_SWITCHED_RESOURCES <= {change["type"] for change in resources}
+    assert plan["planned_values"]["outputs"]["left_out"]["value"] == []
+
+    database = next(change for change in resources if change["type"] == "aws_db_instance")["change"]["after"]
+    assert database["performance_insights_enabled"] is True
+    assert database["storage_encrypted"] is True and database["manage_master_user_password"] is True
+    groups = {change["change"]["after"]["name"]: change["change"]["after"]
+              for change in resources if change["type"] == "aws_autoscaling_group"}
+    assert set(groups) == {f"dataplatform-{name}-nifi-main", f"dataplatform-{name}-airflow-main"}

@@ -1,0 +1,99 @@
+"""terraform/environments/local against the AWS emulator: apply, a second plan with no changes,
+the hosts it launches, destroy. The environment is applied once per session (``applied_local``);
+the tests run in this order and the last one destroys it."""
+
+import boto3
+import pytest
+
+from tests.harness.terraform import tfvars_scalar
+
+GROUPS = {"dataplatform-local-nifi-main": "nifi_desired_capacity", "dataplatform-local-airflow-main": "airflow_desired_capacity"}
+
+
+def _report(capsys, *lines):
+    with capsys.disabled():
+        print("\n" + "\n".join(f"  [terraform local] {line}" for line in lines))
+
+
+def _client(emulator, service):
+    return boto3.client(service, endpoint_url=emulator.endpoint)
+
+
+def test_apply_succeeds_and_names_what_it_left_out(applied_local, capsys):
+    apply = applied_local.last("apply")
+    init = applied_local.last("init")
+    left_out = applied_local.outputs()["left_out"]
+    _report(
+        capsys,
+        f"init {init.seconds:.0f}s, apply {apply.seconds:.0f}s, {sum(applied_local.apply_requests.values())} AWS requests",
+        f"test overrides: {applied_local.overrides}",
+        "left out for the emulator:" if left_out else "nothing left out",
+        *(f"  - {item}" for item in left_out),
+    )
+    assert "Apply complete!" in apply.stdout
+    # Every switch that leaves something out names its module and the variable that turns it off.
+    for item in left_out:
+        module, _, detail = item.partition(": ")
+        assert module and "= false" in detail, item
+
+
+def test_second_plan_shows_no_changes(applied_local, capsys):
+    plan = applied_local.plan("-detailed-exitcode", check=False)
+    _report(capsys, f"second plan {plan.seconds:.0f}s, exit code {plan.returncode}")
+    assert plan.returncode == 0, f"the second plan is not empty (exit code {plan.returncode}):\n{plan.stdout[-12000:]}"
+
+
+def test_auto_scaling_groups_run_their_desired_instances(applied_local, terraform_emulator):
+    autoscaling = _client(terraform_emulator, "autoscaling")
+    groups = {group["AutoScalingGroupName"]: group for group in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
+    assert set(groups) == set(GROUPS)
+    ec2 = _client(terraform_emulator, "ec2")
+    for name, capacity_variable in GROUPS.items():
+        desired = int(tfvars_scalar("local", capacity_variable))
+        assert groups[name]["DesiredCapacity"] == desired, name
+        instance_ids = [instance["InstanceId"] for instance in groups[name]["Instances"]]
+        assert len(instance_ids) == desired, name
+        reservations = ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]
+        states = [instance["State"]["Name"] for reservation in reservations for instance in reservation["Instances"]]
+        assert states == ["running"] * desired, name
+        hooks = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=name)["LifecycleHooks"]
+        assert {hook["LifecycleTransition"] for hook in hooks} == {
+            "autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"}, name
+    assert groups["dataplatform-local-nifi-main"]["DesiredCapacity"] == 3
+    assert groups["dataplatform-local-airflow-main"]["DesiredCapacity"] == 1
+
+
+def test_launch_templates_require_imdsv2_and_encrypt_every_volume(applied_local, terraform_emulator):
+    ec2 = _client(terraform_emulator, "ec2")
+    for name in GROUPS:
+        versions = ec2.describe_launch_template_versions(LaunchTemplateName=name, Versions=["$Latest"])
+        data = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        assert data["MetadataOptions"]["HttpTokens"] == "required", name
+        assert data["BlockDeviceMappings"], name
+        assert all(mapping["Ebs"]["Encrypted"] for mapping in data["BlockDeviceMappings"]), name
+    nifi = ec2.describe_launch_template_versions(LaunchTemplateName="dataplatform-local-nifi-main", Versions=["$Latest"])
+    assert len(nifi["LaunchTemplateVersions"][0]["LaunchTemplateData"]["BlockDeviceMappings"]) == 2, "NiFi has a data volume"
+
+
+@pytest.mark.parametrize("bucket_purpose", ["bronze", "silver", "gold", "artifacts", "dags", "logs", "truststore"])
+def test_buckets_are_encrypted_versioned_private_and_tls_only(applied_local, terraform_emulator, bucket_purpose):
+    s3 = _client(terraform_emulator, "s3")
+    bucket = applied_local.outputs()["platform"]["buckets"][bucket_purpose]
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    assert '"aws:SecureTransport":"false"' in s3.get_bucket_policy(Bucket=bucket)["Policy"].replace(" ", "")
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == f"{bucket_purpose}/"
+
+
+def test_destroy_removes_everything(local_environment, applied_local, terraform_emulator, capsys):
+    destroy = applied_local.destroy()
+    _report(capsys, f"destroy {destroy.seconds:.0f}s")
+    assert "Destroy complete!" in destroy.stdout
+    assert _client(terraform_emulator, "autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    buckets = [bucket["Name"] for bucket in _client(terraform_emulator, "s3").list_buckets()["Buckets"]]
+    assert not [name for name in buckets if name.startswith("dataplatform-local-")]
+    vpcs = _client(terraform_emulator, "ec2").describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["false"]}])["Vpcs"]
+    assert vpcs == []

@@ -24,7 +24,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
-        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean
+        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
+        lock-airflow
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -45,6 +46,20 @@ lock: ## Refresh requirements/constraints.txt from a fresh install of the top-le
 	$(ROOT)/.cache/lock-venv/bin/pip install --quiet -r requirements/dev.txt
 	{ echo "# Every transitive package, frozen from a working install of dev.txt (make lock refreshes it)."; \
 	  $(ROOT)/.cache/lock-venv/bin/pip freeze; } > requirements/constraints.txt
+
+# The airflow role's constraints: every package of a real install of its requirements.txt on the
+# host image (Debian 13, its Python), frozen. Airflow's own constraint files are not on the index.
+AIRFLOW_ROLE_FILES := $(COLLECTION)/roles/airflow/files
+
+lock-airflow: ## Refresh the airflow role's constraints.txt from an install on the host image
+	image=$$(bash tests/harness/host-image.sh); \
+	podman run --rm --network host -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+	  -v $(ROOT)/$(AIRFLOW_ROLE_FILES):/role-files:rw $$image /bin/sh -euc '\
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	    python3 -m venv /tmp/venv; \
+	    PIP_CERT=/etc/ssl/certs/ca-certificates.crt /tmp/venv/bin/pip install --quiet -r /role-files/requirements.txt; \
+	    { echo "# Every package of an install of requirements.txt on Debian 13 (Python 3.13), frozen by make lock-airflow."; \
+	      /tmp/venv/bin/pip freeze; } > /role-files/constraints.txt'
 
 host-image: ## Build the Debian 13 podman host image (only when its recipe changed)
 	@bash tests/harness/host-image.sh

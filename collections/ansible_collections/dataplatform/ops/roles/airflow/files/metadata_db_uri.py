@@ -1,0 +1,64 @@
+"""Prints the SQLAlchemy URI of Airflow's metadata database, with the credentials of the moment.
+
+Airflow runs this as ``[database] sql_alchemy_conn_cmd`` each time one of its processes starts,
+so the password is read at run time from the secret RDS manages (a JSON document with
+``username`` and ``password``) and is never written to disk; a rotated password is picked up by
+the next process start.
+
+Usage: metadata_db_uri.py --secret-id ARN --host HOST --port PORT --database NAME
+                          [--sslmode MODE] [--driver psycopg2|asyncpg]
+
+Airflow's synchronous engine uses psycopg2 (sslmode=); its asynchronous engine uses asyncpg,
+whose SQLAlchemy dialect takes the same mode as ssl=.
+"""
+
+import argparse
+import json
+import sys
+from urllib.parse import quote
+
+import boto3
+import botocore.exceptions
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--secret-id", required=True, help="ARN or name of the RDS credentials secret")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", required=True, type=int)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--sslmode", default="require")
+    parser.add_argument("--region", default=None)
+    parser.add_argument("--driver", choices=("psycopg2", "asyncpg"), default="psycopg2")
+    args = parser.parse_args()
+
+    client = boto3.client("secretsmanager", region_name=args.region)
+    try:
+        secret = client.get_secret_value(SecretId=args.secret_id)["SecretString"]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        sys.exit("metadata_db_uri: cannot read the database credentials secret %s: %s" % (args.secret_id, error))
+    try:
+        credentials = json.loads(secret)
+        username, password = credentials["username"], credentials["password"]
+    except (ValueError, KeyError, TypeError):
+        # The value itself stays out of the message: it is a password.
+        sys.exit("metadata_db_uri: secret %s is not a JSON object with username and password" % args.secret_id)
+
+    ssl_parameter = "sslmode" if args.driver == "psycopg2" else "ssl"
+    print(
+        "postgresql+%s://%s:%s@%s:%d/%s?%s=%s"
+        % (
+            args.driver,
+            quote(username, safe=""),
+            quote(password, safe=""),
+            args.host,
+            args.port,
+            quote(args.database, safe=""),
+            ssl_parameter,
+            args.sslmode,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -179,6 +179,8 @@ def build_model(roles, users, services, node_identity, node_policies, node_ident
         raise AuthorizationError("root_group_id must be a lower-case UUID, not %r" % (root_group_id,))
     if not isinstance(node_identity, str) or not node_identity.strip():
         raise AuthorizationError("nifi_node_identity must be a non-blank string")
+    if "=" in node_identity:
+        raise AuthorizationError("nifi_node_identity %r must not look like a DN: a certificate could then carry it" % node_identity)
     node_pairs = _check_policy_entries(node_policies, "nifi_node")
 
     members = _check_identities(users, "user", "user", resolved, node_pattern)

@@ -149,6 +149,7 @@ def test_root_group_policies_wait_for_the_root_group_id():
          "service airflow: dn 'nifi-node' is also the identity of the node identity"),
         ({"root_group_id": "not-a-uuid"}, "root_group_id must be a lower-case UUID"),
         ({"node_identity": " "}, "nifi_node_identity must be a non-blank string"),
+        ({"node_identity": "CN=nodes, O=Platform"}, "must not look like a DN"),
     ],
 )
 def test_bad_identities_are_refused_with_the_item_named(changes, message):

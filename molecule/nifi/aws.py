@@ -19,7 +19,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "collections")]
 
-from ansible_collections.dataplatform.ops.plugins.module_utils.platform import PLATFORM_KEYS  # noqa: E402
 from tests.harness.moto_server import MotoServer  # noqa: E402
 
 ENV = "local"
@@ -77,39 +76,17 @@ def _alive(pid):
 
 def prepare():
     endpoint()
-    from tests.harness.private_ca import create_root_ca, write_platform_parameter
-
     import boto3
+
+    from tests.harness.platform_document import platform_document, write_platform_document
+    from tests.harness.private_ca import create_root_ca
 
     ssm = boto3.client("ssm", region_name=REGION)
     existing = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["/dataplatform/%s/platform" % ENV]}])
     if existing["Parameters"]:
         print("platform parameter already written")
         return
-    document = {
-        "region": REGION,
-        "secrets_prefix": "dataplatform/%s/" % ENV,
-        "pca": {"arn": create_root_ca(ENV)},
-        "buckets": {layer: "dataplatform-%s-%s" % (ENV, layer)
-                    for layer in ("bronze", "silver", "gold", "artifacts", "dags", "logs", "truststore")},
-        "nifi": {"asg_name": "dataplatform-%s-nifi-main" % ENV, "nlb_dns_name": "nifi-%s.elb.%s.amazonaws.com" % (ENV, REGION)},
-        "airflow": {"asg_name": "dataplatform-%s-airflow-main" % ENV, "alb_dns_name": "airflow-%s.elb.%s.amazonaws.com" % (ENV, REGION)},
-        "rds": {"endpoint": "airflow.%s.rds.amazonaws.com" % REGION, "port": 5432, "db_name": "airflow",
-                "credentials_secret_arn": "arn:aws:secretsmanager:%s:123456789012:secret:rds-airflow" % REGION},
-    }
-    missing = [key for key in PLATFORM_KEYS if not _has(document, key) and key != "env"]
-    if missing:
-        sys.exit("the scenario's platform document lacks %s" % ", ".join(missing))
-    print("wrote %s" % write_platform_parameter(ENV, document))
-
-
-def _has(document, key):
-    node = document
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
+    print("wrote %s" % write_platform_document(platform_document(ENV, pca_arn=create_root_ca(ENV), region=REGION)))
 
 
 if __name__ == "__main__":

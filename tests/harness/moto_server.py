@@ -31,6 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUESTS_PATH = "/_dataplatform/requests"
+# Parameters of JSON-protocol requests kept in the record (as "params"), so a test can check what
+# was asked for where moto ignores it (a certificate template, a validity). Only names that never
+# carry a secret or a key: never SecretString, SecretBinary, Csr or Certificate.
+RECORDED_PARAMETERS = (
+    "TemplateArn", "Validity", "SigningAlgorithm", "CertificateSerial", "RevocationReason", "SecretId", "Name",
+    "RecoveryWindowInDays",
+)
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -56,7 +63,15 @@ def describe_request(environ: dict, body: bytes) -> dict:
     if action is None:
         # REST protocols (S3 and others): the method and the path are the action.
         action = f"{method} {path}"
-    return {"service": service, "action": action, "method": method, "path": path}
+    described = {"service": service, "action": action, "method": method, "path": path}
+    if target and body:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            described["params"] = {key: document[key] for key in RECORDED_PARAMETERS if key in document}
+    return described
 
 
 class CountingMiddleware:

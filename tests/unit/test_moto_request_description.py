@@ -48,3 +48,10 @@ def test_count_actions_groups_by_service_and_action():
         {"service": "autoscaling", "action": "DescribeAutoScalingGroups"},
     ]
     assert count_actions(requests) == {"ec2:DescribeInstances": 2, "autoscaling:DescribeAutoScalingGroups": 1}
+
+
+def test_selected_json_parameters_are_recorded_and_secrets_are_not():
+    environ = {"HTTP_AUTHORIZATION": AUTH.format(service="secretsmanager"), "HTTP_X_AMZ_TARGET": "secretsmanager.CreateSecret",
+               "REQUEST_METHOD": "POST", "PATH_INFO": "/"}
+    described = describe_request(environ, b'{"Name": "dataplatform/dev/users/alice", "SecretString": "s3cret"}')
+    assert described["params"] == {"Name": "dataplatform/dev/users/alice"}

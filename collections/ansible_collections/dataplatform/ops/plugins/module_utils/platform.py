@@ -79,3 +79,19 @@ def missing_platform_keys(document):
         if node in (None, ""):
             missing.append(key)
     return missing
+
+
+# A user's certificate secret, dataplatform/<env>/users/<user>: the value is a JSON document
+# with these keys; what a reader needs without reading the value is in the tags.
+USER_SECRET_VALUE_KEYS = ("format", "pkcs12", "password", "certificate", "certificate_chain", "subject_dn")
+USER_SECRET_TAG_ENV = TAG_ENV
+USER_SECRET_TAG_USER = "dataplatform:user"
+USER_SECRET_TAG_SERIAL = "dataplatform:serial"
+USER_SECRET_TAG_NOT_AFTER = "dataplatform:not_after"
+# The DN with "/" between attributes: Secrets Manager tag values cannot hold commas
+# (module_utils/identity.py, tag_safe_dn). The secret's description holds it verbatim.
+USER_SECRET_TAG_SUBJECT_DN = "dataplatform:subject_dn"
+USER_SECRET_TAG_FINGERPRINT = "dataplatform:fingerprint_sha256"
+USER_SECRET_TAG_ROLES = "dataplatform:roles"
+USER_SECRET_TAG_CA = "dataplatform:ca_arn"
+USER_SECRET_TAG_MANAGED_BY = "dataplatform:managed_by"

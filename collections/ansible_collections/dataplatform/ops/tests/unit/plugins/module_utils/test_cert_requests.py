@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from ansible_collections.dataplatform.ops.plugins.module_utils import cert_requests
+
+POLICY = textwrap.dedent("""
+    environments:
+      dev:
+        max_expiry_days: 365
+        renew_before_days: 30
+        organizations: [Platform]
+        organizational_units: [DataEng, Analytics]
+        roles: {allowed: [admin, operator, viewer], default: [viewer]}
+""")
+ALICE = "user: alice\nenv: dev\nsubject: {common_name: alice, organizational_unit: DataEng, organization: Platform}\nexpiry_days: 180\n"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "policy.yml").write_text(POLICY)
+    (tmp_path / "requests" / "dev").mkdir(parents=True)
+
+    def make(files):
+        for name, content in files.items():
+            (tmp_path / "requests" / "dev" / name).write_text(content)
+        return cert_requests.load_requests(str(tmp_path / "requests"), str(tmp_path / "policy.yml"))
+
+    return make
+
+
+def test_a_valid_request_gets_its_dn_and_the_default_roles(tree):
+    result = tree({"alice.yaml": ALICE})
+    assert result["problems"] == []
+    (alice,) = result["environments"]["dev"]["users"]
+    assert alice["dn"] == "CN=alice, OU=DataEng, O=Platform"
+    assert alice["roles"] == ["viewer"]
+    assert result["environments"]["dev"]["renew_before_days"] == 30
+
+
+def test_requested_roles_replace_the_defaults(tree):
+    result = tree({"alice.yaml": ALICE + "roles: [operator, admin]\nemail: alice@example.org\n"})
+    assert result["environments"]["dev"]["users"][0]["roles"] == ["admin", "operator"]
+    assert result["environments"]["dev"]["users"][0]["email"] == "alice@example.org"
+
+
+def test_every_problem_of_a_file_is_reported(tree):
+    result = tree({"alice.yaml": ALICE.replace("env: dev", "env: prod").replace("180", "999") + "admin: true\n"})
+    fields = sorted(problem["field"] for problem in result["problems"])
+    assert fields == ["admin", "env", "expiry_days"]
+    assert result["environments"]["dev"]["users"] == []
+
+
+def test_authorized_users_refuses_a_partially_valid_set(tree):
+    result = tree({"alice.yaml": ALICE, "bob.yaml": ALICE.replace("alice", "bob").replace("DataEng", "Nope")})
+    with pytest.raises(cert_requests.InvalidRequests, match="bob.yaml: subject.organizational_unit"):
+        cert_requests.authorized_users(result, "dev")
+
+
+def test_authorized_users_of_a_valid_set(tree):
+    result = tree({"alice.yaml": ALICE})
+    assert cert_requests.authorized_users(result, "dev") == [{
+        "user": "alice", "dn": "CN=alice, OU=DataEng, O=Platform", "roles": ["viewer"], "email": None,
+        "subject": {"common_name": "alice", "organizational_unit": "DataEng", "organization": "Platform"},
+        "expiry_days": 180}]
+
+
+def test_hidden_files_are_ignored(tree):
+    assert tree({"alice.yaml": ALICE, ".gitkeep": ""})["problems"] == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        ("environments: {staging: {}}", "environments"),
+        (POLICY.replace("default: [viewer]", "default: [root]"), "environments.dev.roles.default"),
+        (POLICY.replace("max_expiry_days: 365", "max_expiry_days: '365'"), "environments.dev.max_expiry_days"),
+        (POLICY.replace("organizations: [Platform]", "organizations: ['Evil, O=Corp']"), "environments.dev.organizations"),
+        (POLICY + "extra: 1\n", "extra"),
+        ("environments: [", "<document>"),
+    ],
+)
+def test_policy_problems_name_the_field(tmp_path, policy, field):
+    (tmp_path / "policy.yml").write_text(policy)
+    loaded, problems = cert_requests.load_policy(str(tmp_path / "policy.yml"))
+    assert loaded is None
+    assert field in [problem["field"] for problem in problems], problems
+
+
+def test_a_missing_requests_folder_is_unavailable(tmp_path):
+    (tmp_path / "policy.yml").write_text(POLICY)
+    with pytest.raises(cert_requests.RequestsUnavailable):
+        cert_requests.load_requests(str(tmp_path / "nope"), str(tmp_path / "policy.yml"))
+
+
+def test_the_repository_folder_is_found_upwards(tmp_path):
+    (tmp_path / "cert-requests").mkdir()
+    (tmp_path / "cert-requests" / "policy.yml").write_text(POLICY)
+    (tmp_path / "ansible" / "playbooks").mkdir(parents=True)
+    assert cert_requests.find_requests_dir(str(tmp_path / "ansible" / "playbooks")) == str(tmp_path / "cert-requests")
+    assert cert_requests.find_requests_dir("/") is None

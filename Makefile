@@ -66,17 +66,20 @@ ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
 ANSIBLE_TEST_PIP   := 24.2
 
 # ansible-test only finds collections in the collection root it tests: the collections ours
-# depends on (galaxy.yml; bundled with the ansible package in the venv) are linked in beside it.
+# depends on (galaxy.yml; bundled with the ansible package in the venv) are linked in beside it
+# for the run, and removed afterwards.
 SANITY_DEPENDENCY_NAMESPACES := amazon
 
 lint-sanity: venv
-	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do \
-	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$namespace as n; print(list(n.__path__)[0])")" \
-	    collections/ansible_collections/$$namespace; done
 	mkdir -p $(ANSIBLE_TEST_CACHE)
 	cp tests/harness/ansible-test-get-pip.py $(ANSIBLE_TEST_CACHE)/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
 	# ansible-test only sees files git knows: new files need `git add` first.
-	cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do \
+	  ln -sfn "$$($(BIN)/python -c "import ansible_collections.$$namespace as n; print(list(n.__path__)[0])")" \
+	    collections/ansible_collections/$$namespace; done; \
+	status=0; (cd $(COLLECTION) && ansible-test sanity --venv --python 3.11 --color no) || status=$$?; \
+	for namespace in $(SANITY_DEPENDENCY_NAMESPACES); do rm -f collections/ansible_collections/$$namespace; done; \
+	exit $$status
 
 lint-checkov: venv
 	$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --quiet --compact \

@@ -28,4 +28,5 @@ class FilterModule:
         return {
             "subject_dn": _wrap(identity.subject_dn),
             "subject_rdns": _wrap(identity.subject_rdns),
+            "certificate_subject_dn": _wrap(identity.dn_of_attributes),
         }

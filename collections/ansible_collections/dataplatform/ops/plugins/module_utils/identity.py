@@ -40,12 +40,22 @@ _SAFE_CHARACTER = re.compile(r"[A-Za-z0-9._@ -]")
 # (Secrets Manager tag values). Safe values never contain it, so the form is unambiguous.
 TAG_SEPARATOR = "/"
 
-# Short names of the attributes this project issues, by dotted OID (cryptography's NameOID).
+# Short names of the attributes this project issues, by dotted OID (cryptography's NameOID) and
+# by the long names OpenSSL and community.crypto print.
 _SHORT_NAMES_BY_OID = {
     "2.5.4.3": "CN",
     "2.5.4.11": "OU",
     "2.5.4.10": "O",
 }
+_SHORT_NAMES_BY_LONG_NAME = {
+    "commonName": "CN",
+    "organizationalUnitName": "OU",
+    "organizationName": "O",
+}
+
+# The OU of node certificates (the node_cert role's default subject). User certificate requests
+# can never name it: the policy refuses to allow it, so no user can hold a node's identity.
+NODE_ORGANIZATIONAL_UNIT = "Nodes"
 
 
 def unsafe_value_reason(value):
@@ -120,25 +130,33 @@ def tag_safe_dn(subject):
     return TAG_SEPARATOR.join("%s=%s" % pair for pair in _checked_attributes(subject))
 
 
-def dn_of_name(name):
-    """The NiFi identity of a ``cryptography`` ``x509.Name`` (for example a certificate's subject).
+def dn_of_attributes(attributes):
+    """The NiFi identity of attributes in certificate order: ``[(name, value), ...]``.
 
-    Renders the attributes the way Java does (reverse certificate order, ``", "`` between them)
-    and refuses names this project would not issue (multi-valued RDNs, other attributes, values
-    outside the safe set), so a DN read from a certificate compares equal to :func:`subject_dn`
-    of the request it was issued for.
+    ``name`` is a short name (``CN``), a long name (``commonName``) or a dotted OID. Renders
+    them the way Java does (reverse certificate order, ``", "`` between them) and refuses what
+    this project never issues (other attributes, values outside the safe set), so a DN read from
+    a certificate compares equal to :func:`subject_dn` of the subject it was issued for.
     """
     parts = []
-    for rdn in reversed(list(name.rdns)):
-        attributes = list(rdn)
-        if len(attributes) != 1:
-            raise ValueError("multi-valued relative distinguished names are not used by this project")
-        attribute = attributes[0]
-        short_name = _SHORT_NAMES_BY_OID.get(attribute.oid.dotted_string)
+    for name, value in reversed(list(attributes)):
+        short_name = (name if name in ("CN", "OU", "O")
+                      else _SHORT_NAMES_BY_LONG_NAME.get(name) or _SHORT_NAMES_BY_OID.get(name))
         if short_name is None:
-            raise ValueError("attribute %s is not used in platform identities" % attribute.oid.dotted_string)
-        reason = unsafe_value_reason(attribute.value)
+            raise ValueError("attribute %s is not used in platform identities" % name)
+        reason = unsafe_value_reason(value)
         if reason:
             raise ValueError("%s %s" % (short_name, reason))
-        parts.append("%s=%s" % (short_name, attribute.value))
+        parts.append("%s=%s" % (short_name, value))
     return ", ".join(parts)
+
+
+def dn_of_name(name):
+    """The NiFi identity of a ``cryptography`` ``x509.Name`` (for example a certificate's subject)."""
+    attributes = []
+    for rdn in name.rdns:
+        members = list(rdn)
+        if len(members) != 1:
+            raise ValueError("multi-valued relative distinguished names are not used by this project")
+        attributes.append((members[0].oid.dotted_string, members[0].value))
+    return dn_of_attributes(attributes)

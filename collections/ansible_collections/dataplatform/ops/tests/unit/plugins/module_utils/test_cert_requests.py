@@ -101,3 +101,10 @@ def test_the_repository_folder_is_found_upwards(tmp_path):
     (tmp_path / "ansible" / "playbooks").mkdir(parents=True)
     assert cert_requests.find_requests_dir(str(tmp_path / "ansible" / "playbooks")) == str(tmp_path / "cert-requests")
     assert cert_requests.find_requests_dir("/") is None
+
+
+def test_the_policy_may_not_give_users_the_node_ou(tmp_path):
+    (tmp_path / "policy.yml").write_text(POLICY.replace("[DataEng, Analytics]", "[DataEng, Nodes]"))
+    loaded, problems = cert_requests.load_policy(str(tmp_path / "policy.yml"))
+    assert loaded is None
+    assert problems[0]["field"] == "environments.dev.organizational_units" and "node certificates" in problems[0]["reason"]

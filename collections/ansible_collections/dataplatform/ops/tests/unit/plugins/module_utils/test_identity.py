@@ -87,3 +87,11 @@ def test_dn_of_name_refuses_what_the_project_never_issues():
             x509.NameAttribute(NameOID.COMMON_NAME, "a"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "b")])]))
     with pytest.raises(ValueError, match="CN contains ','"):
         identity.dn_of_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "a,b")]))
+
+
+def test_dn_of_attributes_reads_community_crypto_subject_ordered():
+    ordered = [["organizationName", "Platform"], ["organizationalUnitName", "Nodes"], ["commonName", "node-1"]]
+    assert identity.dn_of_attributes(ordered) == "CN=node-1, OU=Nodes, O=Platform"
+    assert identity.dn_of_attributes([("O", "Platform"), ("2.5.4.3", "node-1")]) == "CN=node-1, O=Platform"
+    with pytest.raises(ValueError, match="emailAddress is not used"):
+        identity.dn_of_attributes([["emailAddress", "a@b.c"]])

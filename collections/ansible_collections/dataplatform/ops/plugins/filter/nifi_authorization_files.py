@@ -18,16 +18,16 @@ description:
     pattern, a malformed policy) is an error that names the item and the field.
 options:
   _input:
-    description: The roles, C({name: {description, includes, policies: [{resource, actions}]}}).
+    description: "The roles, C({name: {description, includes, policies: [{resource, actions}]}})."
     type: dict
     required: true
   users:
-    description: Users from the certificate requests, C([{user, dn, roles}]).
+    description: "Users from the certificate requests, C([{user, dn, roles}])."
     type: list
     elements: dict
     required: true
   services:
-    description: Service identities, C([{name, dn, roles}]).
+    description: "Service identities, C([{name, dn, roles}])."
     type: list
     elements: dict
     default: []
@@ -36,7 +36,7 @@ options:
     type: str
     required: true
   node_policies:
-    description: Policies of the node identity, C([{resource, actions}]).
+    description: "Policies of the node identity, C([{resource, actions}])."
     type: list
     elements: dict
     required: true
@@ -52,10 +52,9 @@ options:
     description: The node identity mapping pattern; no user or service DN may match it.
     type: str
   root_group_id:
-    description: The root process group's id; policies on C({root_group_id}) are left out while it is unknown.
+    description: "The root process group's id; policies on C({root_group_id}) are left out while it is unknown."
     type: str
-author:
-  - dataplatform-ops maintainers
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -14,19 +14,18 @@ description:
     C(Properties.load) reads them.
 options:
   _input:
-    description: The release's defaults document, C({release, properties: [[key, value], ...]}) (the nifi role ships it).
+    description: "The release's defaults document, C({release, properties: [[key, value], ...]}) (the nifi role ships it)."
     type: dict
     required: true
   overrides:
-    description: C({key: value}); booleans are written C(true)/C(false), null as empty.
+    description: "C({key: value}); booleans are written C(true)/C(false), null as empty."
     type: dict
     required: true
   header:
     description: Comment lines written first.
     type: str
     default: ""
-author:
-  - dataplatform-ops maintainers
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

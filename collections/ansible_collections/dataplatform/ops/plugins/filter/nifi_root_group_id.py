@@ -13,12 +13,11 @@ description:
     yet, and fails when nodes report different ids (they would not be one cluster).
 options:
   _input:
-    description: The nodes, C([{host, root_group_id}]), as M(dataplatform.ops.nifi_node_info) reports them.
+    description: "The nodes, C([{host, root_group_id}]), as M(dataplatform.ops.nifi_node_info) reports them."
     type: list
     elements: dict
     required: true
-author:
-  - dataplatform-ops maintainers
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

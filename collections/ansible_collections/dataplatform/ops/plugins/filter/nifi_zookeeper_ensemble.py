@@ -16,7 +16,7 @@ description:
     there are.
 options:
   _input:
-    description: Every node of the cluster, C([{host, address, myid}]), C(myid) null when the node holds none.
+    description: "Every node of the cluster, C([{host, address, myid}]), C(myid) null when the node holds none."
     type: list
     elements: dict
     required: true
@@ -24,8 +24,7 @@ options:
     description: The requested number of servers (odd).
     type: int
     default: 3
-author:
-  - dataplatform-ops maintainers
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -153,7 +153,7 @@ def render_properties(defaults_document, overrides, header=""):
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
             raise PropertiesError("nifi.properties key %r must be letters, digits, '.', '_' and '-'" % (key,))
     values = {key: property_text(value, key) for key, value in overrides.items()}
-    default_keys = set(key for key, _ in defaults)
+    default_keys = set(pair[0] for pair in defaults)
 
     lines = []
     if header:

@@ -41,10 +41,11 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Can run in check mode; reports what would change without changing it.
   diff_mode:
     support: none
-author:
-  - dataplatform-ops maintainers
+    description: Shows no diff.
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

@@ -53,11 +53,11 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads the cluster's nodes and returns the steps it would take; changes nothing.
+    description: Reads the cluster's nodes and returns the steps it would take; changes nothing.
   diff_mode:
     support: none
-author:
-  - dataplatform-ops maintainers
+    description: Shows no diff.
+author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""

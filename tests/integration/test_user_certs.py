@@ -247,6 +247,15 @@ def test_check_mode_shows_the_plan_and_changes_nothing(moto, tmp_path):
     activate_environments("dev")
     requests_dir = copy_requests(tmp_path / "requests", "dev")
     reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+
+    # Moving the clock: as of 2030 every certificate has expired and is due for renewal.
+    moto.clear_requests()
+    reconcile("dev", "--check", "-e", f"cert_requests_dir={requests_dir}", "-e", "cert_renewal_as_of=2030-01-01T00:00:00Z",
+              "-e", f"cert_report_dir={tmp_path}")
+    assert {user: (entry["action"], entry["reason"]) for user, entry in report_of(tmp_path, "dev").items()} == {
+        "alice": ("renew", "expired"), "bob": ("renew", "expired")}
+    assert writes(moto.requests(), "acm-pca", "secretsmanager") == []
+
     (requests_dir / "dev" / "bob.yaml").unlink()
     (requests_dir / "dev" / "carol.yaml").write_text(
         "user: carol\nenv: dev\nsubject: {common_name: carol, organizational_unit: DataEng, organization: Platform}\n"

@@ -50,7 +50,7 @@ def idempotency_token(csr_pem):
     return hashlib.sha256(csr_pem.encode("ascii")).hexdigest()[:IDEMPOTENCY_TOKEN_LENGTH]
 
 
-def describe_certificate_authority(client, arn):
+def describe_certificate_authority(client, arn, with_certificate=True):
     """Status, type, usage mode, algorithms and subject of a CA, with its certificate and chain when active."""
     try:
         authority = client.describe_certificate_authority(CertificateAuthorityArn=arn, aws_retry=True)[
@@ -72,7 +72,7 @@ def describe_certificate_authority(client, arn):
         "certificate": None,
         "certificate_chain": None,
     }
-    if result["status"] == "ACTIVE":
+    if with_certificate and result["status"] == "ACTIVE":
         try:
             certificate = client.get_certificate_authority_certificate(CertificateAuthorityArn=arn, aws_retry=True)
         except botocore.exceptions.ClientError as error:

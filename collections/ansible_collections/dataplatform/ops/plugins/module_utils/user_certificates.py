@@ -38,6 +38,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.dataplatform.ops.plugins.module_utils import acmpca, identity, pki, platform
 
 MANAGED_BY = "dataplatform.ops.user_certificates"
+USERS = "users"  # dataplatform/<env>/users/<user>
 LIST_PAGE_SIZE = 100
 ACTIONS = ("issue", "renew", "reissue", "revoke", "keep")
 CHANGING_ACTIONS = ("issue", "renew", "reissue", "revoke")
@@ -53,7 +54,7 @@ class ReconcileError(Exception):
 
 
 def user_prefix(env):
-    return platform.secret_name(env, "users", "x")[:-1]
+    return platform.secrets_prefix(env) + USERS + "/"
 
 
 def _roles_tag(roles):
@@ -106,7 +107,7 @@ def plan(users, state, env, authority_arn, renew_before_days, now):
         tags = secret["tags"] if secret else {}
         entry = {
             "user": name,
-            "secret_name": platform.secret_name(env, "users", name),
+            "secret_name": platform.secret_name(env, USERS, name),
             "dn": identity.subject_dn(user["subject"]) if user else None,
             "roles": sorted(user.get("roles") or []) if user else (tags.get(platform.USER_SECRET_TAG_ROLES) or "").split(),
             "serial": tags.get(platform.USER_SECRET_TAG_SERIAL),
@@ -185,8 +186,8 @@ class Reconciler:
     def _signing_algorithm(self):
         # The CA's own algorithm unless one is given: it must match the CA's key type.
         if not self.signing_algorithm:
-            self.signing_algorithm = acmpca.describe_certificate_authority(self.pca, self.authority_arn)[
-                "signing_algorithm"]
+            self.signing_algorithm = acmpca.describe_certificate_authority(
+                self.pca, self.authority_arn, with_certificate=False)["signing_algorithm"]
         return self.signing_algorithm
 
     def apply(self, entries, users, now):

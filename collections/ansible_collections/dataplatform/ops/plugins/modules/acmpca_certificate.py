@@ -163,7 +163,7 @@ def issue(module, client):
     if module.check_mode:
         module.exit_json(changed=True, serial=None)
     signing_algorithm = params["signing_algorithm"] or acmpca.describe_certificate_authority(
-        client, params["certificate_authority_arn"])["signing_algorithm"]
+        client, params["certificate_authority_arn"], with_certificate=False)["signing_algorithm"]
     issued = acmpca.issue_certificate(
         client, params["certificate_authority_arn"], params["csr"].strip() + "\n", params["validity_days"],
         params["template_arn"], signing_algorithm, token=params["idempotency_token"],

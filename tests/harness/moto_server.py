@@ -210,6 +210,10 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
+    # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks).
+    import moto_gaps
+
+    app = moto_gaps.install(app)
     server = make_server(args.host, args.port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"moto server on http://{args.host}:{args.port}", flush=True)

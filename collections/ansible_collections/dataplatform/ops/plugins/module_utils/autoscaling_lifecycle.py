@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataplatform-ops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Completing an Auto Scaling lifecycle action, safely repeatable.
+
+An instance waits in ``Pending:Wait`` or ``Terminating:Wait`` until its lifecycle action is
+completed (or the hook's heartbeat timeout passes). Completing an action that is no longer
+pending (completed by an earlier run, or timed out) is not an error here: AWS answers it with a
+ValidationError naming no active lifecycle action, which is reported as "nothing to do".
+"""
+
+from __future__ import annotations
+
+RESULTS = ("CONTINUE", "ABANDON")
+NO_ACTIVE_ACTION = "No active Lifecycle Action found"
+
+
+def complete_lifecycle_action(client, asg_name, hook_name, instance_id, result, check_mode=False, client_error=Exception):
+    """Completes the action; ``(changed, message)``. ``client_error`` is botocore's ClientError."""
+    if result not in RESULTS:
+        raise ValueError("lifecycle action result must be CONTINUE or ABANDON, not %r" % (result,))
+    if check_mode:
+        return True, "would complete %s's %s action of %s with %s" % (instance_id, hook_name, asg_name, result)
+    try:
+        client.complete_lifecycle_action(
+            AutoScalingGroupName=asg_name,
+            LifecycleHookName=hook_name,
+            InstanceId=instance_id,
+            LifecycleActionResult=result,
+            aws_retry=True,
+        )
+    except client_error as error:
+        response = getattr(error, "response", {}) or {}
+        details = response.get("Error", {})
+        if details.get("Code") == "ValidationError" and NO_ACTIVE_ACTION in details.get("Message", ""):
+            return False, "%s has no pending %s action in %s (already completed or timed out)" % (instance_id, hook_name, asg_name)
+        raise
+    return True, "completed %s's %s action of %s with %s" % (instance_id, hook_name, asg_name, result)

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: dataplatform-ops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Taking a node out of a NiFi 2 cluster through NiFi's REST API.
+
+The sequence is NiFi's own for a node that leaves for good: disconnect it, offload it (its queued
+FlowFiles move to the other nodes), then delete it from the cluster. Each step is
+``PUT /nifi-api/controller/cluster/nodes/{id}`` with the wanted status (``DISCONNECTING``,
+``OFFLOADING``; NiFi's ``StandardNiFiServiceFacade.updateNode`` honours only the status), then
+``DELETE`` of the same path; ``GET /nifi-api/controller/cluster`` lists the nodes. The caller needs
+write access to ``/controller`` (the ``admin`` role).
+
+The HTTP transport is passed in (``request(method, path, body) -> (status, document)``) so that the
+sequence can be followed step by step in unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+
+# Node states of NiFi 2 (NodeConnectionState).
+CONNECTED_STATES = ("CONNECTING", "CONNECTED")
+
+
+class NiFiApiError(Exception):
+    """NiFi answered with an error or not at all; the message says which request."""
+
+
+def find_node(nodes, address):
+    """The node whose address is ``address`` (case-insensitive), or None."""
+    matches = [node for node in nodes if str(node.get("address", "")).lower() == address.lower()]
+    if len(matches) > 1:
+        raise NiFiApiError("%d cluster nodes have the address %s" % (len(matches), address))
+    return matches[0] if matches else None
+
+
+class ClusterNodes:
+    """The cluster's nodes as NiFi's REST API shows them."""
+
+    def __init__(self, request, sleep=time.sleep, clock=time.monotonic):
+        self._request = request
+        self._sleep = sleep
+        self._clock = clock
+
+    def _call(self, method, path, body=None, expected=(200,)):
+        status, document = self._request(method, path, body)
+        if status not in expected:
+            detail = document if isinstance(document, str) else json.dumps(document)
+            raise NiFiApiError("%s %s answered %s: %s" % (method, path, status, (detail or "")[:500]))
+        return document
+
+    def list(self):
+        document = self._call("GET", "/controller/cluster")
+        return document.get("cluster", {}).get("nodes", [])
+
+    def node(self, node_id):
+        return self._call("GET", "/controller/cluster/nodes/%s" % node_id)["node"]
+
+    def request_status(self, node, status):
+        body = {"node": {"nodeId": node["nodeId"], "status": status}}
+        return self._call("PUT", "/controller/cluster/nodes/%s" % node["nodeId"], body)["node"]
+
+    def delete(self, node):
+        self._call("DELETE", "/controller/cluster/nodes/%s" % node["nodeId"])
+
+    def wait_for(self, node, wanted, timeout, interval):
+        deadline = self._clock() + timeout
+        current = node
+        while current.get("status") != wanted:
+            if self._clock() >= deadline:
+                raise NiFiApiError("node %s is %s after %ss, not %s" % (node.get("address"), current.get("status"), timeout, wanted))
+            self._sleep(interval)
+            current = self.node(node["nodeId"])
+        return current
+
+
+def remove_node(request, address, timeout=600, interval=5, check_mode=False, sleep=time.sleep, clock=time.monotonic):
+    """Disconnects, offloads and deletes the node at ``address``; ``{changed, steps, status}``.
+
+    A node that is no longer in the cluster is not a change. In check mode only the list of
+    nodes is read and the steps that would be taken are returned.
+    """
+    cluster = ClusterNodes(request, sleep=sleep, clock=clock)
+    node = find_node(cluster.list(), address)
+    if node is None:
+        return {"changed": False, "steps": [], "status": "ABSENT"}
+    status = node.get("status")
+    steps = []
+    if status in CONNECTED_STATES or status == "DISCONNECTING":
+        steps.append("disconnect")
+    if status not in ("OFFLOADED",):
+        steps.append("offload")
+    steps.append("delete")
+    if check_mode:
+        return {"changed": True, "steps": steps, "status": status}
+
+    if "disconnect" in steps:
+        if status != "DISCONNECTING":
+            node = cluster.request_status(node, "DISCONNECTING")
+        node = cluster.wait_for(node, "DISCONNECTED", timeout, interval)
+    if "offload" in steps:
+        if node.get("status") != "OFFLOADING":
+            node = cluster.request_status(node, "OFFLOADING")
+        node = cluster.wait_for(node, "OFFLOADED", timeout, interval)
+    cluster.delete(node)
+    return {"changed": True, "steps": steps, "status": "DELETED"}
+
+
+def https_request(base_url, context, timeout=30, opener=None):
+    """A transport for :func:`remove_node` over HTTPS with ``context`` (client certificate, CA)."""
+    from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+    from ansible.module_utils.six.moves.urllib.request import HTTPSHandler, Request, build_opener
+
+    opener = opener or build_opener(HTTPSHandler(context=context))
+
+    def request(method, path, body=None):
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        call = Request(base_url.rstrip("/") + path, data=data, headers=headers)
+        call.get_method = lambda: method
+        try:
+            response = opener.open(call, timeout=timeout)
+            status, text = response.getcode(), response.read().decode("utf-8")
+        except HTTPError as error:
+            status, text = error.code, error.read().decode("utf-8", "replace")
+        except (URLError, ssl.SSLError, OSError) as error:
+            raise NiFiApiError("%s %s%s failed: %s" % (method, base_url, path, error))
+        try:
+            return status, json.loads(text) if text else {}
+        except ValueError:
+            return status, text
+
+    return request
+
+
+def client_context(pkcs12_der, password, ca_pem=None):
+    """A TLS context with the client certificate of a PKCS#12 bundle.
+
+    The server is verified against ``ca_pem`` or, when omitted, the CA certificates the bundle
+    carries (the environment's chain). The key only touches disk in a private temporary
+    directory (mode 0700, file 0600) for as long as ``ssl`` needs to load it.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        key, certificate, additional = pkcs12.load_key_and_certificates(pkcs12_der, password.encode("utf-8"))
+    except ValueError as error:
+        raise NiFiApiError("the client PKCS#12 bundle cannot be opened with its password: %s" % error)
+    if key is None or certificate is None:
+        raise NiFiApiError("the client PKCS#12 bundle holds no key and certificate")
+    chain_pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in additional or [])
+    trusted = ca_pem or chain_pem
+    if not trusted:
+        raise NiFiApiError("no CA to verify NiFi's certificate: the bundle carries none and no CA bundle was given")
+
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=trusted)
+    directory = tempfile.mkdtemp(prefix="nifi-client-")
+    try:
+        path = os.path.join(directory, "client.pem")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+            handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+            handle.write(chain_pem.encode("ascii"))
+        context.load_cert_chain(path)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return context

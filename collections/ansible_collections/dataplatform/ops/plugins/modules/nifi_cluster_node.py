@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dataplatform-ops contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nifi_cluster_node
+short_description: Take a node out of a NiFi 2 cluster (disconnect, offload, delete) through the REST API
+version_added: 0.1.0
+description:
+  - Finds the node by its address in C(GET /nifi-api/controller/cluster), asks NiFi to disconnect it and waits until
+    it is C(DISCONNECTED), to offload it (its queued FlowFiles move to the other nodes) and waits until it is
+    C(OFFLOADED), then deletes it from the cluster. A node already part-way through continues from where it is.
+  - A node that is not in the cluster is not a change, so the module can be run again safely.
+  - Authenticates with a client certificate (a PKCS#12 bundle, for example a user's from Secrets Manager); the
+    identity needs write access to C(/controller) (the C(admin) role of the nifi role).
+  - Runs on the controller.
+options:
+  api_url:
+    description: NiFi's REST API, for example C(https://nifi.example.internal:8443/nifi-api) (the NLB or a remaining node).
+    type: str
+    required: true
+  address:
+    description: The cluster address of the node to remove (C(nifi.cluster.node.address), its private DNS name).
+    type: str
+    required: true
+  state:
+    description: C(absent) removes the node from the cluster.
+    type: str
+    choices: [absent]
+    default: absent
+  client_pkcs12:
+    description: The client certificate and key as a base64-encoded PKCS#12 bundle.
+    type: str
+    required: true
+  client_pkcs12_password:
+    description: The bundle's password.
+    type: str
+    required: true
+  ca_bundle:
+    description: PEM file of the CA that issued NiFi's certificates; by default the CA certificates in the bundle.
+    type: path
+  timeout:
+    description: Seconds to wait for each of the disconnect and offload steps.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two status checks.
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster's nodes and returns the steps it would take; changes nothing.
+  diff_mode:
+    support: none
+    description: Shows no diff.
+author: dataplatform-ops maintainers (@dataplatform-ops)
+"""
+
+EXAMPLES = r"""
+- name: Take the terminating instance out of the NiFi cluster
+  dataplatform.ops.nifi_cluster_node:
+    api_url: "https://{{ dataplatform_platform.nifi.nlb_dns_name }}:8443/nifi-api"
+    address: "{{ private_dns_name }}"
+    client_pkcs12: "{{ admin_bundle.pkcs12 }}"
+    client_pkcs12_password: "{{ admin_bundle.password }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+steps:
+  description: The steps taken (or, in check mode, to be taken), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [disconnect, offload, delete]
+status:
+  description: C(DELETED) after removal, C(ABSENT) when the node was not in the cluster, its current status in check mode.
+  returned: always
+  type: str
+  sample: DELETED
+"""
+
+import base64
+import binascii
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    import cryptography  # noqa: F401 pylint: disable=unused-import
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import NiFiApiError
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import client_context
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import https_request
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import remove_node
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            api_url=dict(type="str", required=True),
+            address=dict(type="str", required=True),
+            state=dict(type="str", choices=["absent"], default="absent"),
+            client_pkcs12=dict(type="str", required=True, no_log=True),
+            client_pkcs12_password=dict(type="str", required=True, no_log=True),
+            ca_bundle=dict(type="path"),
+            timeout=dict(type="int", default=600),
+            poll_interval=dict(type="int", default=5),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"))
+    if not module.params["api_url"].startswith("https://"):
+        module.fail_json(msg="api_url must be an https:// URL, not %s" % module.params["api_url"])
+    try:
+        bundle = base64.b64decode(module.params["client_pkcs12"], validate=True)
+    except (binascii.Error, ValueError):
+        module.fail_json(msg="client_pkcs12 is not base64")
+    ca_pem = None
+    if module.params["ca_bundle"]:
+        with open(module.params["ca_bundle"], "r") as handle:
+            ca_pem = handle.read()
+    try:
+        context = client_context(bundle, module.params["client_pkcs12_password"], ca_pem)
+        result = remove_node(
+            https_request(module.params["api_url"], context),
+            module.params["address"],
+            timeout=module.params["timeout"],
+            interval=module.params["poll_interval"],
+            check_mode=module.check_mode,
+        )
+    except NiFiApiError as error:
+        module.fail_json(msg="Could not remove %s from the NiFi cluster: %s" % (module.params["address"], error))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

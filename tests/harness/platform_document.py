@@ -1,0 +1,46 @@
+"""A complete platform document (every key of PLATFORM_KEYS) for tests, as Terraform would write it.
+
+    document = platform_document("local", pca_arn=arn)
+    write_platform_document(document)        # /dataplatform/local/platform on the moto server
+
+Names follow Terraform's conventions for the environment; the values are placeholders except
+those a test passes in.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from ansible_collections.dataplatform.ops.plugins.module_utils.platform import PLATFORM_KEYS, platform_parameter_name
+
+REGION = "eu-west-1"
+LAYERS = ("bronze", "silver", "gold", "artifacts", "dags", "logs", "truststore")
+
+
+def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict:
+    document = {
+        "env": env,
+        "region": region,
+        "secrets_prefix": f"dataplatform/{env}/",
+        "pca": {"arn": pca_arn or f"arn:aws:acm-pca:{region}:123456789012:certificate-authority/00000000-0000-0000-0000-000000000000"},
+        "buckets": {layer: f"dataplatform-{env}-{layer}" for layer in LAYERS},
+        "nifi": {"asg_name": f"dataplatform-{env}-nifi-main", "nlb_dns_name": f"nifi-{env}.elb.{region}.amazonaws.com"},
+        "airflow": {"asg_name": f"dataplatform-{env}-airflow-main", "alb_dns_name": f"airflow-{env}.elb.{region}.amazonaws.com"},
+        "rds": {"endpoint": f"airflow-{env}.rds.{region}.amazonaws.com", "port": 5432, "db_name": "airflow",
+                "credentials_secret_arn": f"arn:aws:secretsmanager:{region}:123456789012:secret:rds-airflow-{env}"},
+    }
+    for key in PLATFORM_KEYS:
+        node = document
+        for part in key.split("."):
+            node = node[part]  # a KeyError here means PLATFORM_KEYS grew: add the key above
+    return document
+
+
+def write_platform_document(document: dict) -> str:
+    """Writes the document to its SSM parameter; returns the parameter's name."""
+    name = platform_parameter_name(document["env"])
+    boto3.client("ssm", region_name=document["region"]).put_parameter(
+        Name=name, Type="String", Value=json.dumps(document), Overwrite=True)
+    return name

@@ -337,10 +337,11 @@ def load_policy(policy_file):
             if role not in rules["roles"]["allowed"]:
                 problems.append(_problem(policy_file, "environments.%s.roles.default" % env,
                                          "default role %r is not among the allowed roles" % role))
-        if identity.NODE_ORGANIZATIONAL_UNIT in rules["organizational_units"]:
-            problems.append(_problem(policy_file, "environments.%s.organizational_units" % env,
-                                     "%r is the organizational unit of node certificates; users may not use it"
-                                     % identity.NODE_ORGANIZATIONAL_UNIT))
+        for reserved in identity.RESERVED_ORGANIZATIONAL_UNITS:
+            if reserved in rules["organizational_units"]:
+                problems.append(_problem(policy_file, "environments.%s.organizational_units" % env,
+                                         "%r is the organizational unit of machine identities (nodes, services); "
+                                         "users may not use it" % reserved))
         for key in ("organizations", "organizational_units"):
             for value in rules[key]:
                 reason = identity.unsafe_value_reason(value)

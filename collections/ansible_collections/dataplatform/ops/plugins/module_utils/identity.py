@@ -56,6 +56,10 @@ _SHORT_NAMES_BY_LONG_NAME = {
 # The OU of node certificates (the node_cert role's default subject). User certificate requests
 # can never name it: the policy refuses to allow it, so no user can hold a node's identity.
 NODE_ORGANIZATIONAL_UNIT = "Nodes"
+# Every OU of a machine identity: node_cert's default, the NiFi cluster's nodes (which the NiFi
+# role maps to its single node identity) and service identities such as Airflow's. The policy
+# refuses to allow any of them to users.
+RESERVED_ORGANIZATIONAL_UNITS = (NODE_ORGANIZATIONAL_UNIT, "NiFiNodes", "Services")
 
 
 def unsafe_value_reason(value):

@@ -28,4 +28,5 @@ for step in destroy create prepare converge idempotence verify; do
   echo "$step: $((SECONDS - started)) s"
 done
 echo "memory of the Airflow services (from verify):"
-sed 's/\x1b\[[0-9;]*m//g' "$log.verify" | grep -E '"airflow-[a-z-]+: PSS KiB [0-9]+"|total (PSS|RSS) MiB' | tr -d ' ",'
+sed 's/\x1b\[[0-9;]*m//g' "$log.verify" | grep -E '"airflow-[a-z-]+: PSS KiB [0-9]+"|total (PSS|RSS) MiB' |
+  sed -E 's/^[^"]*"/  /; s/",?[[:space:]]*$//'

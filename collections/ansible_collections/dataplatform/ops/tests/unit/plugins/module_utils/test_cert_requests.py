@@ -103,8 +103,10 @@ def test_the_repository_folder_is_found_upwards(tmp_path):
     assert cert_requests.find_requests_dir("/") is None
 
 
-def test_the_policy_may_not_give_users_the_node_ou(tmp_path):
-    (tmp_path / "policy.yml").write_text(POLICY.replace("[DataEng, Analytics]", "[DataEng, Nodes]"))
+@pytest.mark.parametrize("machine_ou", ["Nodes", "NiFiNodes", "Services"])
+def test_the_policy_may_not_give_users_a_machine_identity_ou(tmp_path, machine_ou):
+    (tmp_path / "policy.yml").write_text(POLICY.replace("[DataEng, Analytics]", "[DataEng, %s]" % machine_ou))
     loaded, problems = cert_requests.load_policy(str(tmp_path / "policy.yml"))
     assert loaded is None
-    assert problems[0]["field"] == "environments.dev.organizational_units" and "node certificates" in problems[0]["reason"]
+    assert problems[0]["field"] == "environments.dev.organizational_units"
+    assert repr(machine_ou) in problems[0]["reason"] and "machine identities" in problems[0]["reason"]

@@ -13,6 +13,8 @@ PYTHON      ?= python3
 COLLECTION  := collections/ansible_collections/dataplatform/ops
 PYTEST      := $(BIN)/pytest
 PYTEST_ARGS ?=
+# Extra arguments of `python -m sandbox up`, e.g. SANDBOX_ARGS="--var nifi_desired_capacity=4"
+SANDBOX_ARGS ?=
 
 export PATH               := $(BIN):$(PATH)
 export CONTAINERS_CONF    ?= $(ROOT)/tests/harness/containers.conf
@@ -124,13 +126,11 @@ test: venv terraform-config ## Everything CI runs: lint, then every test tier in
 	@started=$$SECONDS; $(MAKE) --no-print-directory lint; echo "::phase lint: $$((SECONDS - started))s"
 	$(PYTEST) $(PYTEST_ARGS)
 
-sandbox: ## The whole platform on the embedded default (moto server + podman hosts)
-	@echo "make sandbox: not available yet; it arrives with the end-to-end sandbox issue." >&2
-	@exit 2
+sandbox: venv terraform-config ## The whole platform on the embedded default (moto server + podman hosts)
+	$(BIN)/python -m sandbox up $(SANDBOX_ARGS)
 
-sandbox-down: ## Remove everything make sandbox made
-	@echo "make sandbox-down: not available yet; it arrives with the end-to-end sandbox issue." >&2
-	@exit 2
+sandbox-down: venv ## Remove everything make sandbox made
+	$(BIN)/python -m sandbox down
 
 clean: ## Remove tool environments and caches (not the sandbox)
 	rm -rf $(VENV) $(ROOT)/.cache $(COLLECTION)/tests/output

@@ -1,0 +1,1 @@
+"""The sandbox: the whole platform on the embedded default (make sandbox)."""

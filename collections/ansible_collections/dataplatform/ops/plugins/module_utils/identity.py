@@ -134,6 +134,17 @@ def tag_safe_dn(subject):
     return TAG_SEPARATOR.join("%s=%s" % pair for pair in _checked_attributes(subject))
 
 
+def dn_of_tag(tag):
+    """The NiFi identity a :func:`tag_safe_dn` value stands for (its inverse)."""
+    pairs = []
+    for part in tag.split(TAG_SEPARATOR):
+        name, separator, value = part.partition("=")
+        if not separator:
+            raise ValueError("%r is not a tag-safe DN (NAME=value parts separated by %r)" % (tag, TAG_SEPARATOR))
+        pairs.append((name, value))
+    return dn_of_attributes(reversed(pairs))
+
+
 def dn_of_attributes(attributes):
     """The NiFi identity of attributes in certificate order: ``[(name, value), ...]``.
 

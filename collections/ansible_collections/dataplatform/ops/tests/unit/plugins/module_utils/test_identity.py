@@ -25,6 +25,16 @@ def test_tag_safe_form_has_no_comma():
     assert identity.tag_safe_dn(ALICE) == "CN=alice/OU=DataEng/O=Platform"
 
 
+def test_tag_safe_form_reads_back_as_the_identity():
+    assert identity.dn_of_tag(identity.tag_safe_dn(ALICE)) == identity.subject_dn(ALICE) == "CN=alice, OU=DataEng, O=Platform"
+
+
+@pytest.mark.parametrize("tag", ["CN=alice/OU", "CN=alice/L=Paris", "CN=al,ice"])
+def test_tag_safe_form_refuses_what_was_never_written(tag):
+    with pytest.raises(ValueError):
+        identity.dn_of_tag(tag)
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [

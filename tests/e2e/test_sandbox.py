@@ -34,7 +34,7 @@ from tests.harness.podman_hosts import podman
 
 NIFI_CONF = "/opt/nifi/nifi-2.11.0/conf"
 TLS_PROBE = ROOT / "molecule" / "nifi" / "files" / "NiFiTlsProbe.java"
-RECAP_LINE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+RECAP_LINE = re.compile(r"^\s*(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 # The NiFi policies of the viewer role that exist before NiFi wrote a flow (the root process
 # group's policies need its id): nifi_roles in the nifi role's defaults.
 VIEWER_POLICIES = {("/flow", "R"), ("/provenance", "R"), ("/system", "R"), ("/counters", "R")}

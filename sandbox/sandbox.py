@@ -307,7 +307,12 @@ class Sandbox:
         document = self.platform_document()
         rds_endpoint = document["rds"]["endpoint"]
         wanted: dict[str, dict] = {}
-        for instance in self.instances(refresh=True):
+        instances = self.instances(refresh=True)
+        sharing = [instance["instance_id"] for instance in instances if instance["role"] in HOST_NETWORK_ROLES]
+        if len(sharing) > 1:
+            raise SandboxError(f"{len(sharing)} Airflow instances ({', '.join(sharing)}), but the sandbox's Airflow "
+                               "host shares the machine's network and its ports: keep airflow_desired_capacity = 1")
+        for instance in instances:
             name = self.container_name(instance)
             hostname = instance["private_dns_name"] or name
             options = ["--label", f"{INSTANCE_LABEL}={instance['instance_id']}", "--hostname", hostname]

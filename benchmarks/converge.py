@@ -53,12 +53,14 @@ def main() -> None:
             with contextlib.redirect_stdout(io.StringIO()):
                 sandbox.down()
     rerun = reruns[len(reruns) // 2]
-    hosts = "3 NiFi hosts, 1 Airflow host, the controller"
-    print(f"sandbox setup (moto, terraform apply, hosts, RDS stand-in): {setup:7.1f} s")
-    print(f"first converge, site.yml on new hosts ({hosts}):  {first:7.1f} s")
-    print(f"no-op rerun, site.yml again (median of {len(reruns)}):              {rerun:7.1f} s")
-    print(f"ratio rerun / first:                                          {rerun / first:7.2f}")
-
+    rows = [
+        ("sandbox setup (moto, terraform apply, hosts, RDS stand-in)", setup),
+        ("first converge: site.yml on new hosts (3 NiFi, 1 Airflow, the controller)", first),
+        (f"no-op rerun: site.yml again (median of {len(reruns)})", rerun),
+    ]
+    for label, seconds in rows:
+        print(f"{label:<76} {seconds:8.1f} s")
+    print(f"{'ratio rerun / first':<76} {rerun / first:8.2f}")
 
 if __name__ == "__main__":
     main()

@@ -37,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +46,8 @@ for _path in (ROOT, ROOT / "collections"):
         sys.path.insert(0, str(_path))
 
 from ansible_collections.dataplatform.ops.plugins.module_utils import identity, platform  # noqa: E402
-from tests.harness.moto_server import REQUESTS_PATH, MotoServer  # noqa: E402
-from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman  # noqa: E402
+from tests.harness.moto_server import REAL_AWS_VARIABLES, REQUESTS_PATH, MotoServer  # noqa: E402
+from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman, wait_booted  # noqa: E402
 from tests.harness.terraform import PARALLELISM, terraform  # noqa: E402
 
 ENV = "local"
@@ -91,7 +91,6 @@ class Sandbox:
     state_dir: Path = ROOT / ".sandbox"
     aws_port: int = 5000
     airflow_port: int = 8080
-    _instances: list[dict] | None = field(default=None, repr=False)
 
     @classmethod
     def from_environment(cls) -> "Sandbox":
@@ -156,9 +155,7 @@ class Sandbox:
         """The environment of every child process: the sandbox's AWS endpoint, dummy credentials,
         no profile that could lead to a real account."""
         env = dict(os.environ)
-        for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                         "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                         "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        for variable in REAL_AWS_VARIABLES:
             env.pop(variable, None)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -235,10 +232,8 @@ class Sandbox:
 
     # --- instances and hosts --------------------------------------------------------------
 
-    def instances(self, refresh: bool = False) -> list[dict]:
+    def instances(self) -> list[dict]:
         """Every instance of the environment's Auto Scaling Groups, with what its host needs."""
-        if self._instances is not None and not refresh:
-            return self._instances
         autoscaling = self.client("autoscaling")
         members: dict[str, dict] = {}
         for page in autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
@@ -262,13 +257,11 @@ class Sandbox:
                     instances.append({
                         "instance_id": instance["InstanceId"],
                         "private_dns_name": instance.get("PrivateDnsName", ""),
-                        "private_ip": instance.get("PrivateIpAddress", ""),
                         "launch_time": instance["LaunchTime"].isoformat(),
                         "container": tags.get(CONTAINER_TAG),
                         **members[instance["InstanceId"]],
                     })
-        self._instances = sorted(instances, key=lambda item: (item["role"], item["launch_time"], item["instance_id"]))
-        return self._instances
+        return sorted(instances, key=lambda item: (item["role"], item["launch_time"], item["instance_id"]))
 
     def platform_document(self) -> dict:
         parameter = self.client("ssm").get_parameter(Name=platform.platform_parameter_name(ENV))
@@ -299,15 +292,14 @@ class Sandbox:
         if podman("network", "exists", self.network, check=False).returncode != 0:
             podman("network", "create", "--label", self.label, self.network)
 
-    def ensure_hosts(self) -> list[str]:
+    def ensure_hosts(self, document: dict) -> list[str]:
         """A container per instance, the RDS stand-in's container, and the instance tags that
         link them; removes the containers of instances that are gone. Returns the containers."""
         image = host_image()
         self.ensure_network()
-        document = self.platform_document()
         rds_endpoint = document["rds"]["endpoint"]
         wanted: dict[str, dict] = {}
-        instances = self.instances(refresh=True)
+        instances = self.instances()
         sharing = [instance["instance_id"] for instance in instances if instance["role"] in HOST_NETWORK_ROLES]
         if len(sharing) > 1:
             raise SandboxError(f"{len(sharing)} Airflow instances ({', '.join(sharing)}), but the sandbox's Airflow "
@@ -326,7 +318,10 @@ class Sandbox:
         self._require_free_port(self.rds_container, int(document["rds"]["port"]), "the RDS stand-in (the RDS instance's port)")
         self._run_container(self.rds_container, image, "--network", "host", "--hostname", "rds-standin")
         names = [*wanted, self.rds_container]
-        self.wait_booted(names)
+        try:
+            wait_booted(names, timeout=180)
+        except TimeoutError as error:
+            raise SandboxError(str(error)) from None
         ec2 = self.client("ec2")
         for name, instance in wanted.items():
             if instance["container"] != name:
@@ -337,20 +332,6 @@ class Sandbox:
         for name in sorted(set(existing) - set(wanted)):
             podman("rm", "--force", "--time", "5", name, check=False)
         return names
-
-    @staticmethod
-    def wait_booted(names: list[str], timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        pending = set(names)
-        while pending and time.monotonic() < deadline:
-            for name in sorted(pending):
-                state = podman("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
-                if state in ("running", "degraded"):
-                    pending.discard(name)
-            if pending:
-                time.sleep(0.5)
-        if pending:
-            raise SandboxError(f"hosts did not finish booting within {timeout:.0f}s: {', '.join(sorted(pending))}")
 
     def remove_containers(self) -> None:
         ids = podman("ps", "--all", "--quiet", "--filter", f"label={self.label}", check=False).stdout.split()
@@ -385,17 +366,17 @@ class Sandbox:
                                f"the whole output is in {self.shown(self.ansible_log)}")
         return "".join(output)
 
-    def prepare_rds_standin(self) -> None:
+    def prepare_rds_standin(self, document: dict) -> None:
         """PostgreSQL in the RDS stand-in's container, with the database, port and credentials
         that Terraform's RDS instance has (the RDS-managed secret in the moto server)."""
-        document = self.platform_document()["rds"]
+        rds = document["rds"]
         secret = json.loads(self.client("secretsmanager").get_secret_value(
-            SecretId=document["credentials_secret_arn"])["SecretString"])
+            SecretId=rds["credentials_secret_arn"])["SecretString"])
         variables = self.state_dir / "rds-standin.json"
         variables.touch(mode=0o600)
         variables.write_text(json.dumps({
-            "rds_standin_port": int(document["port"]),
-            "rds_standin_db_name": document["db_name"],
+            "rds_standin_port": int(rds["port"]),
+            "rds_standin_db_name": rds["db_name"],
             "rds_standin_user": secret["username"],
             "rds_standin_password": secret["password"],
         }))
@@ -444,9 +425,9 @@ class Sandbox:
 
     # --- summary --------------------------------------------------------------------------
 
-    def summary(self) -> str:
-        instances = self.instances(refresh=True)
-        document = self.platform_document()
+    def summary(self, document: dict | None = None) -> str:
+        instances = self.instances()
+        document = document or self.platform_document()
         nlb = document["nifi"]["nlb_dns_name"]
         lines = ["", "The sandbox runs the local environment (terraform/environments/local, inventories/local).", ""]
         lines.append("Hosts, by role and lifecycle state (inventory name = instance id):")
@@ -502,14 +483,15 @@ class Sandbox:
                 self.remove_containers()
         with phase("terraform apply terraform/environments/local"):
             self.terraform_apply(variables)
+        document = self.platform_document()
         with phase("podman hosts"):
-            self.ensure_hosts()
+            self.ensure_hosts(document)
         with phase("RDS stand-in (PostgreSQL)"):
-            self.prepare_rds_standin()
+            self.prepare_rds_standin(document)
         if converge:
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
-        print(self.summary(), flush=True)
+        print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 
     def down(self) -> None:

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from tests.harness.moto_server import MotoServer  # noqa: E402
+from tests.harness.moto_server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
 from tests.harness.terraform_fixtures import applied_local, local_environment, terraform_emulator  # noqa: E402,F401
 
@@ -27,12 +27,7 @@ TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.
 UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"
 
-_REAL_AWS_VARIABLES = (
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
-)
-for _name in _REAL_AWS_VARIABLES:
+for _name in REAL_AWS_VARIABLES:
     os.environ.pop(_name, None)
 os.environ.update(
     {

@@ -31,6 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUESTS_PATH = "/_dataplatform/requests"
+# Environment variables through which the AWS SDKs, the CLI and Terraform find real credentials
+# or a real account; the tests and the sandbox remove them from every child's environment.
+REAL_AWS_VARIABLES = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+)
 # Parameters of JSON-protocol requests kept in the record (as "params"), so a test can check what
 # was asked for where moto ignores it (a certificate template, a validity). Only names that never
 # carry a secret or a key: never SecretString, SecretBinary, Csr or Certificate.

@@ -50,6 +50,22 @@ def host_image() -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def wait_booted(names: list[str], timeout: float = 120) -> None:
+    """Waits until systemd in every container has finished starting up."""
+    deadline = time.monotonic() + timeout
+    states = {name: "" for name in names}
+    while True:
+        for name in [name for name, state in states.items() if state not in ("running", "degraded")]:
+            states[name] = podman("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
+        pending = {name: state for name, state in states.items() if state not in ("running", "degraded")}
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("systemd did not finish booting: "
+                               + ", ".join(f"{name} ({state!r})" for name, state in sorted(pending.items())))
+        time.sleep(0.5)
+
+
 class PodmanHosts:
     """Starts ``count`` systemd containers and removes them on exit, whatever happened."""
 
@@ -72,8 +88,7 @@ class PodmanHosts:
                     args += ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
                 podman(*args, *self.extra_args, self.image, "/sbin/init")
                 self.names.append(name)
-            for name in self.names:
-                self.wait_booted(name)
+            wait_booted(self.names, self.boot_timeout)
         except BaseException:
             self.remove()
             raise
@@ -81,17 +96,6 @@ class PodmanHosts:
 
     def __exit__(self, *exc) -> None:
         self.remove()
-
-    def wait_booted(self, name: str) -> None:
-        """Waits until systemd in the container has finished starting up."""
-        deadline = time.monotonic() + self.boot_timeout
-        state = ""
-        while time.monotonic() < deadline:
-            state = podman("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
-            if state in ("running", "degraded"):
-                return
-            time.sleep(0.5)
-        raise TimeoutError(f"{name}: systemd did not finish booting (state {state!r})")
 
     def remove(self) -> None:
         podman("rm", "--force", "--time", "5", *self.names, check=False)

@@ -25,14 +25,17 @@ export ANSIBLE_CONFIG     := $(ROOT)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
+.PHONY: help setup venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
         lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
         lock-airflow
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-venv: $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
+setup: ## Check the system tools the project needs; on Debian as root, install the missing ones
+	@bash scripts/setup.sh
+
+venv: setup $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
 
 $(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/constraints.txt requirements/checkov.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +66,7 @@ lock-airflow: ## Refresh the airflow role's constraints.txt from an install on t
 	    { echo "# Every package of an install of requirements.txt on Debian 13 (Python 3.13), frozen by make lock-airflow."; \
 	      /tmp/venv/bin/pip freeze; } > /role-files/constraints.txt'
 
-host-image: ## Build the Debian 13 podman host image (only when its recipe changed)
+host-image: setup ## Build the Debian 13 podman host image (only when its recipe changed)
 	@bash tests/harness/host-image.sh
 
 terraform-config: $(TF_CLI_CONFIG_FILE)

@@ -523,14 +523,28 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     sandbox = Sandbox.from_environment()
-    if args.command == "up":
-        sandbox.up(args.var, converge=not args.no_converge)
-    elif args.command == "down":
-        sandbox.down()
-    elif not sandbox.moto_answers():
-        raise SandboxError("the sandbox is not running (make sandbox starts it)")
-    elif args.command == "status":
-        print(sandbox.summary())
-    else:
-        bundle_path, password_path = sandbox.user_bundle(args.user)
-        print(f"{sandbox.shown(bundle_path)}\n{sandbox.shown(password_path)}")
+    try:
+        if args.command == "up":
+            require_system_tools()
+            sandbox.up(args.var, converge=not args.no_converge)
+        elif args.command == "down":
+            sandbox.down()
+        elif not sandbox.moto_answers():
+            raise SandboxError("the sandbox is not running (make sandbox starts it)")
+        elif args.command == "status":
+            print(sandbox.summary())
+        else:
+            bundle_path, password_path = sandbox.user_bundle(args.user)
+            print(f"{sandbox.shown(bundle_path)}\n{sandbox.shown(password_path)}")
+    except FileNotFoundError as error:
+        # A program the sandbox runs (podman, terraform, ansible-playbook) is not installed.
+        raise SandboxError(f"{error.filename} is not installed; make setup says what is missing and installs "
+                           "it on Debian as root") from None
+
+
+def require_system_tools() -> None:
+    """The set-up step's check (scripts/setup.sh, as make sandbox runs it): exits 2 with its message
+    when a system tool is missing."""
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "setup.sh")], check=False)
+    if result.returncode != 0:
+        sys.exit(result.returncode)

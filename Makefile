@@ -25,7 +25,7 @@ export ANSIBLE_CONFIG     := $(ROOT)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
+.PHONY: help setup package-cache venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
         lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
         lock-airflow
 
@@ -34,6 +34,9 @@ help: ## List the targets
 
 setup: ## Check the system tools the project needs; on Debian as root, install the missing ones
 	@bash scripts/setup.sh
+
+package-cache: setup ## Start the machine's Debian package cache for the test and sandbox hosts (kept between runs)
+	@$(PYTHON) tests/harness/package_cache.py start
 
 venv: setup $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
 
@@ -66,7 +69,7 @@ lock-airflow: ## Refresh the airflow role's constraints.txt from an install on t
 	    { echo "# Every package of an install of requirements.txt on Debian 13 (Python 3.13), frozen by make lock-airflow."; \
 	      /tmp/venv/bin/pip freeze; } > /role-files/constraints.txt'
 
-host-image: setup ## Build the Debian 13 podman host image (only when its recipe changed)
+host-image: setup package-cache ## Build the Debian 13 podman host image (only when its recipe changed)
 	@bash tests/harness/host-image.sh
 
 terraform-config: $(TF_CLI_CONFIG_FILE)
@@ -119,17 +122,17 @@ integration: venv ## Tests against the moto server over HTTP
 terraform-check: venv terraform-config ## terraform fmt and validate of every module and environment, offline
 	$(PYTEST) -m terraform $(PYTEST_ARGS)
 
-molecule: venv ## Podman-host tests and every Molecule scenario
+molecule: venv package-cache ## Podman-host tests and every Molecule scenario
 	$(PYTEST) -m "podman or molecule" $(PYTEST_ARGS)
 
-e2e: venv terraform-config ## The whole sandbox, end to end
+e2e: venv package-cache terraform-config ## The whole sandbox, end to end
 	$(PYTEST) -m e2e $(PYTEST_ARGS)
 
-test: venv terraform-config ## Everything CI runs: lint, then every test tier in one pytest run
+test: venv package-cache terraform-config ## Everything CI runs: lint, then every test tier in one pytest run
 	@started=$$SECONDS; $(MAKE) --no-print-directory lint; echo "::phase lint: $$((SECONDS - started))s"
 	$(PYTEST) $(PYTEST_ARGS)
 
-sandbox: venv terraform-config ## The whole platform on the embedded default (moto server + podman hosts)
+sandbox: venv package-cache terraform-config ## The whole platform on the embedded default (moto server + podman hosts)
 	$(BIN)/python -m sandbox up $(SANDBOX_ARGS)
 
 sandbox-down: venv ## Remove everything make sandbox made

@@ -47,3 +47,18 @@ output "left_out" {
   description = "Resources a switch left out of this environment, and why (empty outside the local sandbox)."
   value       = local.left_out
 }
+
+output "automation_role_arn" {
+  description = "Role the converge assumes (AWX's AWS credential, or an operator running site.yml)."
+  value       = module.iam.automation_role_arn
+}
+
+output "automation_security_group_id" {
+  description = "Security group to attach to AWX's execution nodes: the hosts admit SSH from it."
+  value       = module.networking.automation_security_group_id
+}
+
+output "ssh_user_ca_secret_name" {
+  description = "Secret holding the SSH user CA's private key (upload it with ansible/playbooks/ssh-user-ca.yml)."
+  value       = module.ssh_user_ca.secret_name
+}

@@ -56,9 +56,29 @@ variable "client_cidr_blocks" {
   type        = list(string)
 }
 
-variable "ssh_cidr_blocks" {
-  description = "Networks Ansible reaches the hosts from over SSH; empty when it uses Session Manager."
+variable "ssh_user_ca_public_keys" {
+  description = "OpenSSH public keys of the environment's SSH user CA: hosts accept login certificates it signs (two while a key is rotated). Empty only in local, whose sandbox passes the key of its own CA."
   type        = list(string)
+
+  validation {
+    condition     = length(var.ssh_user_ca_public_keys) > 0 || var.environment == "local"
+    error_message = "ssh_user_ca_public_keys needs at least one key (see terraform/modules/ssh-user-ca/README.md to make the CA)."
+  }
+}
+
+variable "ssh_admin_cidr_blocks" {
+  description = "Administrators' networks allowed to reach the hosts over SSH, besides the automation security group (AWX); a login still needs a certificate of the user CA."
+  type        = list(string)
+}
+
+variable "automation_trusted_principal_arns" {
+  description = "IAM principals that may assume the automation role (AWX's execution nodes' role); empty trusts the account."
+  type        = list(string)
+}
+
+variable "secrets_recovery_window_in_days" {
+  description = "Days a deleted secret of the platform (the SSH user CA) can still be restored: 0 (deleted at once) or 7 to 30."
+  type        = number
 }
 
 variable "log_retention_days" {

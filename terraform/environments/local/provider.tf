@@ -3,13 +3,13 @@
 # allowed_account_ids make sure this root can never change a real account.
 
 variable "aws_endpoint_url" {
-  description = "URL of the AWS emulator every service endpoint points at (make sandbox starts it on 127.0.0.1:5000)."
+  description = "URL of the AWS emulator every service endpoint points at (make sandbox starts it on https://127.0.0.1:5000; the tests' emulator speaks plain HTTP)."
   type        = string
-  default     = "http://127.0.0.1:5000"
+  default     = "https://127.0.0.1:5000"
 
   validation {
-    condition     = can(regex("^http://(127\\.[0-9.]+|localhost|\\[::1\\])(:[0-9]+)?/?$", var.aws_endpoint_url))
-    error_message = "aws_endpoint_url must be a loopback http:// URL: the local environment only ever talks to the emulator."
+    condition     = can(regex("^https?://(127\\.[0-9.]+|localhost|\\[::1\\])(:[0-9]+)?/?$", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be a loopback URL: the local environment only ever talks to the emulator."
   }
 }
 

@@ -11,7 +11,10 @@ vpc_cidr_block          = "10.10.0.0/16"
 availability_zone_count = 2
 single_nat_gateway      = true
 client_cidr_blocks      = ["10.88.0.0/16"]
-ssh_cidr_blocks         = []
+ssh_admin_cidr_blocks   = []
+# make sandbox makes a CA of its own and passes its public key (-var), with its private key in
+# the emulator's Secrets Manager.
+ssh_user_ca_public_keys = []
 
 log_retention_days          = 7
 kms_deletion_window_in_days = 7
@@ -70,3 +73,7 @@ processing_maximum_vcpus     = 4
 processing_maximum_memory_gb = 16
 
 alarm_email_addresses = []
+
+# Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
+automation_trusted_principal_arns = []
+secrets_recovery_window_in_days   = 0

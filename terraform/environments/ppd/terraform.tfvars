@@ -9,7 +9,10 @@ vpc_cidr_block          = "10.30.0.0/16"
 availability_zone_count = 2
 single_nat_gateway      = true
 client_cidr_blocks      = ["10.100.0.0/16"]
-ssh_cidr_blocks         = []
+ssh_admin_cidr_blocks   = []
+# The environment's SSH user CA (terraform/modules/ssh-user-ca/README.md makes one): hosts accept
+# login certificates it signs. Replace this example key with your CA's public key.
+ssh_user_ca_public_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMC/CBkb+AXJG//fhbpvQA6XY9wt8YUfbalF0lHJ9xqc dataplatform-ppd-user-ca"]
 
 log_retention_days          = 90
 kms_deletion_window_in_days = 30
@@ -60,3 +63,7 @@ processing_maximum_vcpus     = 32
 processing_maximum_memory_gb = 128
 
 alarm_email_addresses = ["dataplatform-alerts@example.com"]
+
+# Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
+automation_trusted_principal_arns = []
+secrets_recovery_window_in_days   = 30

@@ -45,6 +45,16 @@ module "networking" {
   kms_key_arn             = module.kms.key_arn
 }
 
+module "ssh_user_ca" {
+  source = "../../modules/ssh-user-ca"
+
+  environment             = var.environment
+  kms_key_arn             = module.kms.key_arn
+  public_keys             = var.ssh_user_ca_public_keys
+  recovery_window_in_days = var.secrets_recovery_window_in_days
+  tags                    = local.tags
+}
+
 module "s3_datalake" {
   source = "../../modules/s3-datalake"
 
@@ -126,17 +136,23 @@ module "iam" {
   processing              = module.processing.application
   github_repository       = var.github_repository
   terraform_state_bucket  = var.terraform_state_bucket
+  ssh_user_ca_secret_arn  = module.ssh_user_ca.secret_arn
+
+  automation_trusted_principal_arns = var.automation_trusted_principal_arns
 }
 
 module "nifi" {
   source = "../../modules/nifi"
 
-  environment           = var.environment
-  cluster_name          = local.nifi_cluster
-  vpc_id                = module.networking.vpc_id
-  subnet_ids            = module.networking.private_subnet_ids
-  client_cidr_blocks    = concat([module.networking.vpc_cidr_block], var.client_cidr_blocks)
-  ssh_cidr_blocks       = var.ssh_cidr_blocks
+  environment        = var.environment
+  cluster_name       = local.nifi_cluster
+  vpc_id             = module.networking.vpc_id
+  subnet_ids         = module.networking.private_subnet_ids
+  client_cidr_blocks = concat([module.networking.vpc_cidr_block], var.client_cidr_blocks)
+  ssh_access = merge(module.ssh_user_ca.host_access, {
+    source_security_groups = { automation = module.networking.automation_security_group_id }
+    admin_cidr_blocks      = var.ssh_admin_cidr_blocks
+  })
   instance_type         = var.nifi_instance_type
   ami_id                = var.host_ami_id
   instance_profile_name = module.iam.instance_profile_names["nifi"]
@@ -152,13 +168,16 @@ module "nifi" {
 module "airflow" {
   source = "../../modules/airflow"
 
-  environment           = var.environment
-  cluster_name          = local.airflow_cluster
-  vpc_id                = module.networking.vpc_id
-  vpc_cidr_block        = module.networking.vpc_cidr_block
-  subnet_ids            = module.networking.private_subnet_ids
-  client_cidr_blocks    = var.client_cidr_blocks
-  ssh_cidr_blocks       = var.ssh_cidr_blocks
+  environment        = var.environment
+  cluster_name       = local.airflow_cluster
+  vpc_id             = module.networking.vpc_id
+  vpc_cidr_block     = module.networking.vpc_cidr_block
+  subnet_ids         = module.networking.private_subnet_ids
+  client_cidr_blocks = var.client_cidr_blocks
+  ssh_access = merge(module.ssh_user_ca.host_access, {
+    source_security_groups = { automation = module.networking.automation_security_group_id }
+    admin_cidr_blocks      = var.ssh_admin_cidr_blocks
+  })
   vpc_service_ports     = { nifi-https = module.nifi.ports.https }
   api_domain_name       = var.airflow_api_domain_name
   pca_arn               = module.pki.arn
@@ -202,6 +221,12 @@ module "platform_parameter" {
   airflow = {
     asg_name     = module.airflow.asg_name
     alb_dns_name = module.airflow.alb_dns_name
+  }
+  ssh = {
+    user                = module.ssh_user_ca.user
+    principal           = module.ssh_user_ca.principal
+    user_ca_secret_arn  = module.ssh_user_ca.secret_arn
+    user_ca_public_keys = var.ssh_user_ca_public_keys
   }
   rds = {
     endpoint               = module.airflow.db_endpoint

@@ -10,7 +10,10 @@ vpc_cidr_block          = "10.40.0.0/16"
 availability_zone_count = 3
 single_nat_gateway      = false
 client_cidr_blocks      = ["10.100.0.0/16"]
-ssh_cidr_blocks         = []
+ssh_admin_cidr_blocks   = []
+# The environment's SSH user CA (terraform/modules/ssh-user-ca/README.md makes one): hosts accept
+# login certificates it signs. Replace this example key with your CA's public key.
+ssh_user_ca_public_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1esIfLRWu3M6AEFWHZNS/WSNsC6mapjDEWu4CJeiC2 dataplatform-prod-user-ca"]
 
 log_retention_days          = 365
 kms_deletion_window_in_days = 30
@@ -61,3 +64,7 @@ processing_maximum_vcpus     = 128
 processing_maximum_memory_gb = 512
 
 alarm_email_addresses = ["dataplatform-alerts@example.com", "dataplatform-oncall@example.com"]
+
+# Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
+automation_trusted_principal_arns = []
+secrets_recovery_window_in_days   = 30

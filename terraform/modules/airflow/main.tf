@@ -59,12 +59,26 @@ resource "aws_security_group_rule" "hosts_from_load_balancer" {
   source_security_group_id = aws_security_group.load_balancer.id
 }
 
+# SSH only from the automation (AWX) and the administrators' networks; logins need a certificate
+# of the environment's user CA (asg-hosts user data).
+resource "aws_security_group_rule" "hosts_ssh_from_groups" {
+  for_each = var.ssh_access.source_security_groups
+
+  type                     = "ingress"
+  security_group_id        = aws_security_group.hosts.id
+  description              = "SSH for Ansible from the ${each.key} security group"
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  source_security_group_id = each.value
+}
+
 resource "aws_security_group_rule" "hosts_ssh" {
-  for_each = toset(var.ssh_cidr_blocks)
+  for_each = toset(var.ssh_access.admin_cidr_blocks)
 
   type              = "ingress"
   security_group_id = aws_security_group.hosts.id
-  description       = "SSH for Ansible from ${each.value}"
+  description       = "SSH for administrators from ${each.value}"
   protocol          = "tcp"
   from_port         = 22
   to_port           = 22
@@ -204,7 +218,12 @@ module "hosts" {
   desired_capacity      = var.desired_capacity
   target_group_arns     = [aws_lb_target_group.api_server.arn]
   awx_callback_url      = var.awx_callback_url
-  tags                  = var.tags
+  ssh_access = {
+    user                = var.ssh_access.user
+    user_ca_public_keys = var.ssh_access.user_ca_public_keys
+    principals          = var.ssh_access.principals
+  }
+  tags = var.tags
 }
 
 # --- Metadata database ----------------------------------------------------------------------

@@ -49,14 +49,19 @@ variable "client_cidr_blocks" {
   }
 }
 
-variable "ssh_cidr_blocks" {
-  description = "Networks Ansible may reach the hosts from over SSH; empty when it connects through Session Manager."
-  type        = list(string)
-  default     = []
+variable "ssh_access" {
+  description = "SSH to the hosts: the login (user, user CA public keys and principals: the ssh-user-ca module's host_access), the security groups allowed to connect on port 22 (names to ids, e.g. the automation group AWX runs in) and the administrators' networks allowed too."
+  type = object({
+    user                   = string
+    user_ca_public_keys    = list(string)
+    principals             = list(string)
+    source_security_groups = map(string)
+    admin_cidr_blocks      = optional(list(string), [])
+  })
 
   validation {
-    condition     = alltrue([for cidr in var.ssh_cidr_blocks : can(cidrnetmask(cidr)) && cidr != "0.0.0.0/0"])
-    error_message = "ssh_cidr_blocks must be IPv4 CIDRs, none of them 0.0.0.0/0."
+    condition     = alltrue([for cidr in var.ssh_access.admin_cidr_blocks : can(cidrnetmask(cidr)) && cidr != "0.0.0.0/0"])
+    error_message = "ssh_access.admin_cidr_blocks must be IPv4 CIDRs, none of them 0.0.0.0/0."
   }
 }
 

@@ -44,6 +44,9 @@ resource "aws_launch_template" "hosts" {
   vpc_security_group_ids = var.security_group_ids
 
   user_data = base64encode(templatefile("${path.module}/user-data.sh.tftpl", {
+    ssh_user                = var.ssh_access.user
+    ssh_principals          = join(" ", var.ssh_access.principals)
+    ssh_user_ca_public_keys = join("\n", var.ssh_access.user_ca_public_keys)
     data_volume_mount_point = var.data_volume == null ? "" : var.data_volume.mount_point
     awx_callback_url        = var.awx_callback_url == null ? "" : var.awx_callback_url
     # Readable by the hosts' role (dataplatform/<env>/<role>/*), created by whoever runs AWX.

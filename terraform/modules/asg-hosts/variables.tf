@@ -173,6 +173,22 @@ variable "awx_callback_url" {
   }
 }
 
+variable "ssh_access" {
+  description = "SSH login on the hosts (the ssh-user-ca module's host_access): the user the user data creates, the OpenSSH public keys of the user CA whose certificates it accepts, and the principals a certificate must name. No CA key: no SSH login."
+  type = object({
+    user                = string
+    user_ca_public_keys = list(string)
+    principals          = list(string)
+  })
+
+  validation {
+    condition = (can(regex("^[a-z_][a-z0-9_-]{0,31}$", var.ssh_access.user))
+      && alltrue([for key in var.ssh_access.user_ca_public_keys : !strcontains(key, "'") && !strcontains(key, "\n")])
+    && alltrue([for principal in var.ssh_access.principals : can(regex("^[A-Za-z0-9._@-]+$", principal))]))
+    error_message = "ssh_access needs a Linux user name, public keys on one line each without quotes, and principals of letters, digits and ._@-."
+  }
+}
+
 variable "detailed_monitoring" {
   description = "One-minute EC2 metrics instead of five-minute ones."
   type        = bool

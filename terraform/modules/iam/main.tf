@@ -62,14 +62,6 @@ resource "aws_iam_instance_profile" "host" {
   tags = var.tags
 }
 
-# Session Manager is how operators and Ansible reach hosts without SSH keys or open ports.
-resource "aws_iam_role_policy_attachment" "host_session_manager" {
-  for_each = local.host_roles
-
-  role       = aws_iam_role.host[each.key].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
 data "aws_iam_policy_document" "host" {
   for_each = local.host_roles
 
@@ -171,6 +163,90 @@ resource "aws_iam_role_policy" "host" {
   name   = "${each.key}-host"
   role   = aws_iam_role.host[each.key].id
   policy = data.aws_iam_policy_document.host[each.key].json
+}
+
+# --- The automation role: what runs the converge (AWX, site.yml from an operator) -----------
+
+data "aws_iam_policy_document" "automation_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = length(var.automation_trusted_principal_arns) > 0 ? var.automation_trusted_principal_arns : ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_iam_role" "automation" {
+  name                 = "${local.name}-automation"
+  description          = "The converge of the ${var.environment} data platform (AWX job templates, site.yml)."
+  assume_role_policy   = data.aws_iam_policy_document.automation_assume.json
+  max_session_duration = 14400
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "automation" {
+  statement {
+    sid       = "ReadThePlatformParameter"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.parameter_arn]
+  }
+
+  statement {
+    sid       = "FindTheHosts"
+    actions   = ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances"]
+    resources = ["*"]
+  }
+
+  # The hosts print their SSH host keys to the console at boot; the converge pins them from there.
+  statement {
+    sid       = "ReadTheHostsKeysFromTheirConsole"
+    actions   = ["ec2:GetConsoleOutput"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/dataplatform:env"
+      values   = [var.environment]
+    }
+  }
+
+  # The host makes the key and the CSR; the controller checks the CSR and has it signed.
+  statement {
+    sid       = "IssueNodeCertificates"
+    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
+    resources = [var.pca_arn]
+  }
+
+  # Shared configuration secrets (NiFi's sensitive properties key, Airflow's API, JWT and Fernet
+  # keys) are made once by the converge; hosts only read them.
+  statement {
+    sid       = "MakeTheSharedConfigurationSecrets"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
+    resources = ["${local.secrets_arn_prefix}/nifi/*", "${local.secrets_arn_prefix}/airflow/*"]
+  }
+
+  statement {
+    sid       = "SignOwnSshLoginCertificates"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.ssh_user_ca_secret_arn]
+  }
+
+  statement {
+    sid       = "UseThePlatformKeyForSecrets"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "automation" {
+  name   = "converge"
+  role   = aws_iam_role.automation.id
+  policy = data.aws_iam_policy_document.automation.json
 }
 
 # --- GitHub Actions: OIDC, one plan role and one deploy role ------------------------------

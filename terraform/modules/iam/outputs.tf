@@ -22,3 +22,8 @@ output "github_plan_role_arn" {
   description = "Read-only role the terraform workflow assumes to plan pull requests."
   value       = aws_iam_role.github["plan"].arn
 }
+
+output "automation_role_arn" {
+  description = "Role the converge (AWX, an operator running site.yml) assumes: reads the platform, signs its SSH login certificate, verifies host keys, issues node certificates, completes launch actions."
+  value       = aws_iam_role.automation.arn
+}

@@ -86,6 +86,17 @@ variable "terraform_state_bucket" {
   type        = string
 }
 
+variable "ssh_user_ca_secret_arn" {
+  description = "ARN of the secret holding the SSH user CA's private key (ssh-user-ca module): the automation role signs its login certificates with it."
+  type        = string
+}
+
+variable "automation_trusted_principal_arns" {
+  description = "IAM principals (AWX's execution nodes' role, an operator role) that may assume the automation role; empty trusts the account, whose IAM policies then decide."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)

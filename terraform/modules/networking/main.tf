@@ -26,6 +26,26 @@ resource "aws_default_security_group" "closed" {
   tags   = merge(var.tags, { Name = "${local.name}-default-closed" })
 }
 
+# What runs the converge inside the VPC (AWX's execution nodes) wears this group: the hosts
+# admit SSH from it (nifi and airflow modules), and it may open SSH to the VPC only.
+resource "aws_security_group" "automation" {
+  #checkov:skip=CKV2_AWS_5:Attached outside this repository, to the automation (AWX) that runs the converge in the VPC.
+  name        = "${local.name}-automation"
+  description = "Automation (AWX) of ${var.environment}: SSH to the platform hosts of the VPC."
+  vpc_id      = aws_vpc.main.id
+  tags        = merge(var.tags, { Name = "${local.name}-automation" })
+}
+
+resource "aws_security_group_rule" "automation_ssh_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.automation.id
+  description       = "SSH to the platform hosts"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_blocks       = [aws_vpc.main.cidr_block]
+}
+
 resource "aws_subnet" "public" {
   for_each = local.public_subnets
 

@@ -32,3 +32,8 @@ output "flow_log_group_name" {
   description = "CloudWatch log group of the VPC flow logs."
   value       = aws_cloudwatch_log_group.flow_logs.name
 }
+
+output "automation_security_group_id" {
+  description = "Security group for the automation (AWX) that runs the converge in the VPC: the hosts admit SSH from it."
+  value       = aws_security_group.automation.id
+}

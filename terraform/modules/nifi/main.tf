@@ -101,12 +101,26 @@ resource "aws_security_group_rule" "nodes_https_out" {
   cidr_blocks       = ["0.0.0.0/0"]
 }
 
+# SSH only from the automation (AWX) and the administrators' networks; logins need a certificate
+# of the environment's user CA (asg-hosts user data).
+resource "aws_security_group_rule" "nodes_ssh_from_groups" {
+  for_each = var.ssh_access.source_security_groups
+
+  type                     = "ingress"
+  security_group_id        = aws_security_group.nodes.id
+  description              = "SSH for Ansible from the ${each.key} security group"
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  source_security_group_id = each.value
+}
+
 resource "aws_security_group_rule" "nodes_ssh" {
-  for_each = toset(var.ssh_cidr_blocks)
+  for_each = toset(var.ssh_access.admin_cidr_blocks)
 
   type              = "ingress"
   security_group_id = aws_security_group.nodes.id
-  description       = "SSH for Ansible from ${each.value}"
+  description       = "SSH for administrators from ${each.value}"
   protocol          = "tcp"
   from_port         = 22
   to_port           = 22
@@ -192,5 +206,10 @@ module "hosts" {
   target_group_arns                = [aws_lb_target_group.https.arn]
   termination_hook_timeout_seconds = var.termination_hook_timeout_seconds
   awx_callback_url                 = var.awx_callback_url
-  tags                             = var.tags
+  ssh_access = {
+    user                = var.ssh_access.user
+    user_ca_public_keys = var.ssh_access.user_ca_public_keys
+    principals          = var.ssh_access.principals
+  }
+  tags = var.tags
 }

@@ -26,6 +26,12 @@ locals {
       asg_name     = var.airflow.asg_name
       alb_dns_name = var.airflow.alb_dns_name
     }
+    ssh = {
+      user                = var.ssh.user
+      principal           = var.ssh.principal
+      user_ca_secret_arn  = var.ssh.user_ca_secret_arn
+      user_ca_public_keys = var.ssh.user_ca_public_keys
+    }
     rds = {
       endpoint               = var.rds.endpoint
       port                   = var.rds.port

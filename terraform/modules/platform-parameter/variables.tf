@@ -47,6 +47,16 @@ variable "airflow" {
   })
 }
 
+variable "ssh" {
+  description = "SSH login on the hosts: the user, the principal a login certificate must name, the secret holding the user CA's private key and the CA's public keys the hosts trust."
+  type = object({
+    user                = string
+    principal           = string
+    user_ca_secret_arn  = string
+    user_ca_public_keys = list(string)
+  })
+}
+
 variable "rds" {
   description = "The Airflow metadata database: endpoint host, port, database name and the ARN of the secret RDS keeps its credentials in."
   type = object({

@@ -6,7 +6,11 @@ so the password is read at run time from the secret RDS manages (a JSON document
 the next process start.
 
 Usage: metadata_db_uri.py --secret-id ARN --host HOST --port PORT --database NAME
-                          [--sslmode MODE] [--driver psycopg2|asyncpg]
+                          [--sslmode MODE] [--driver psycopg2|asyncpg] [--revision]
+
+With --revision it prints the schema revision the database is at (Alembic's ``version_num``;
+empty for a database Airflow never migrated) instead: the role migrates only when that or the
+installed Airflow changed since its last migration.
 
 Airflow's synchronous engine uses psycopg2 (sslmode=); its asynchronous engine uses asyncpg,
 whose SQLAlchemy dialect takes the same mode as ssl=.
@@ -21,6 +25,25 @@ import boto3
 import botocore.exceptions
 
 
+def schema_revision(args, username, password):
+    import psycopg2
+    import psycopg2.errors
+
+    try:
+        connection = psycopg2.connect(host=args.host, port=args.port, dbname=args.database, user=username,
+                                      password=password, sslmode=args.sslmode, connect_timeout=15)
+    except psycopg2.Error as error:
+        sys.exit("metadata_db_uri: cannot connect to %s:%d/%s: %s" % (args.host, args.port, args.database, error))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version_num FROM alembic_version")
+            return ",".join(sorted(row[0] for row in cursor.fetchall()))
+    except psycopg2.errors.UndefinedTable:
+        return ""
+    finally:
+        connection.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--secret-id", required=True, help="ARN or name of the RDS credentials secret")
@@ -30,6 +53,7 @@ def main():
     parser.add_argument("--sslmode", default="require")
     parser.add_argument("--region", default=None)
     parser.add_argument("--driver", choices=("psycopg2", "asyncpg"), default="psycopg2")
+    parser.add_argument("--revision", action="store_true", help="print the schema revision instead")
     args = parser.parse_args()
 
     client = boto3.client("secretsmanager", region_name=args.region)
@@ -44,6 +68,9 @@ def main():
         # The value itself stays out of the message: it is a password.
         sys.exit("metadata_db_uri: secret %s is not a JSON object with username and password" % args.secret_id)
 
+    if args.revision:
+        print(schema_revision(args, username, password))
+        return
     ssl_parameter = "sslmode" if args.driver == "psycopg2" else "ssl"
     print(
         "postgresql+%s://%s:%s@%s:%d/%s?%s=%s"

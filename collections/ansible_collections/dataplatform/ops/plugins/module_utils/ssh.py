@@ -129,7 +129,8 @@ def sign_user_certificate(ca_private_key, public_key, principals, key_id, valid_
 def describe_certificate(certificate_bytes):
     """What a certificate says: serial, key id, principals, validity (UTC ISO) and its CA's key."""
     certificate = serialization.load_ssh_public_identity(certificate_bytes)
-    ca_key = certificate.signature_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    openssh = (serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    ca_key = certificate.signature_key().public_bytes(*openssh)
     return {
         "serial": certificate.serial,
         "key_id": certificate.key_id.decode("utf-8", "replace"),
@@ -138,8 +139,7 @@ def describe_certificate(certificate_bytes):
         "valid_before": _iso(certificate.valid_before),
         "valid_before_epoch": certificate.valid_before,
         "ca_public_key": ca_key.decode("ascii"),
-        "public_key": certificate.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                                           serialization.PublicFormat.OpenSSH).decode("ascii"),
+        "public_key": certificate.public_key().public_bytes(*openssh).decode("ascii"),
     }
 
 

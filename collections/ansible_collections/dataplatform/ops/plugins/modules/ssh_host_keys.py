@@ -151,7 +151,7 @@ def main():
     if waiting:
         module.fail_json(msg="no SSH host keys in the console output of %s: the instance has not finished booting, or its "
                              "user data did not run (the asg-hosts user data prints them)"
-                             % ", ".join(instance_id for instance_id, _ in waiting),
+                             % ", ".join(pending[0] for pending in waiting),
                          pinned=pinned, known=known)
 
     after = known_hosts.render() if (pinned or before) else before

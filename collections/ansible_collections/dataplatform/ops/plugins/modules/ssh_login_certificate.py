@@ -140,7 +140,7 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
             key_path=dict(type="path", required=True, no_log=False),
-            ca_secret=dict(type="str", required=True),
+            ca_secret=dict(type="str", required=True, no_log=False),
             principals=dict(type="list", elements="str", required=True),
             key_id=dict(type="str", default="dataplatform-automation"),
             validity=dict(type="int", default=120),
@@ -160,7 +160,8 @@ def main():
     result = {"changed": False, "certificate_path": certificate_path, "renewal_reason": None}
 
     if not os.path.exists(key_path) and module.check_mode:
-        module.exit_json(**dict(result, changed=True, renewal_reason="no key yet"))
+        result.update(changed=True, renewal_reason="no key yet")
+        module.exit_json(**result)
     if folder and not os.path.isdir(folder):
         os.makedirs(folder, mode=0o700)
     key, key_created = ssh.ensure_login_key(key_path)

@@ -99,7 +99,7 @@ def stored_key(module, client, secret):
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
-            secret=dict(type="str", required=True),
+            secret=dict(type="str", required=True, no_log=False),
             private_key_path=dict(type="path", required=True, no_log=False),
             trusted_public_keys=dict(type="list", elements="str", required=True, no_log=False),
             replace=dict(type="bool", default=False),

@@ -2,35 +2,44 @@
 
     python -m sandbox up       # moto, terraform apply, podman hosts, site.yml, summary
     python -m sandbox status   # the summary again
+    python -m sandbox env      # shell exports for ansible-playbook, terraform, aws against it
     python -m sandbox user-bundle <user>   # a user's PKCS#12 and password, into .sandbox/users/
     python -m sandbox down     # remove every container, process and file it made
 
 ``make sandbox`` and ``make sandbox-down`` run ``up`` and ``down``. What stands in for what:
-the moto server on 127.0.0.1 is AWS, one podman container (Debian 13, systemd) is each EC2
-instance of the Auto Scaling Groups that Terraform created, a PostgreSQL container is the RDS
-instance. NiFi hosts sit on a podman network of their own and answer to their private DNS names;
-Airflow hosts and the database share the machine's network namespace, because Airflow's own
-processes call AWS (the moto server on loopback) and serve the API on a loopback port.
+the moto server is AWS, one podman container (Debian 13, systemd) is each EC2 instance of the
+Auto Scaling Groups that Terraform created, a PostgreSQL container is the RDS instance. The
+containers sit on one podman network with the VPC's range, each at its instance's private address
+and DNS name; they reach the moto server through the network's gateway, as instances reach AWS's
+endpoints. The sandbox plays the hypervisor: it runs each instance's user data (from its launch
+template) once at first boot, and posts the container's console to the moto server, where
+``ec2:GetConsoleOutput`` returns it. Ansible then reaches every host over SSH, with a certificate
+of the sandbox's SSH user CA (in its Secrets Manager) and host keys pinned from the console, the
+code path of every account.
 
 Everything the sandbox makes is labelled with its name or kept in its state folder (``.sandbox/``
 in the repository, ignored by git): the moto server's pid and log, Terraform's state and
-working directory, the Ansible log. ``up`` is safe to run again: a running moto server is
-reused, Terraform and Ansible converge to the same state, existing containers are kept, and the
-containers of instances that left their group are removed.
+working directory, the SSH CA's public key and the login material, the Ansible log. ``up`` is
+safe to run again: a running moto server is reused, Terraform and Ansible converge to the same
+state, existing containers are kept, and the containers of instances that left their group are
+removed.
 
 Settings (environment variables, for running a second sandbox beside the first, as the e2e
-tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_AIRFLOW_PORT.
+tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_AIRFLOW_PORT, SANDBOX_VPC_CIDR.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import ipaddress
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -46,9 +55,14 @@ for _path in (ROOT, ROOT / "collections"):
         sys.path.insert(0, str(_path))
 
 from ansible_collections.dataplatform.ops.plugins.module_utils import identity, platform  # noqa: E402
-from tests.harness.moto_server import REAL_AWS_VARIABLES, REQUESTS_PATH, MotoServer  # noqa: E402
+from tests.harness import package_cache  # noqa: E402
+from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
+from tests.harness import host_boot  # noqa: E402
+from tests.harness.local_tls import LocalCa  # noqa: E402
+from tests.harness.moto_gaps import CONSOLE_OUTPUT_PATH  # noqa: E402
+from tests.harness.moto_server import ALL_INTERFACES, REAL_AWS_VARIABLES, REQUESTS_PATH, MotoServer  # noqa: E402
 from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman, wait_booted  # noqa: E402
-from tests.harness.terraform import PARALLELISM, terraform  # noqa: E402
+from tests.harness.terraform import PARALLELISM, terraform, tfvars_scalar  # noqa: E402
 
 ENV = "local"
 REGION = "eu-west-1"
@@ -57,9 +71,10 @@ INVENTORY = ROOT / "inventories" / ENV
 # The instance tag inventories/local/aws_asg.yml composes into the podman connection settings.
 CONTAINER_TAG = "dataplatform:sandbox-container"
 INSTANCE_LABEL = "dataplatform.sandbox-instance"
-# Roles whose hosts share the machine's network namespace (see the module docstring).
-HOST_NETWORK_ROLES = {"airflow"}
 NIFI_HTTPS_PORT = 8443
+AIRFLOW_API_PORT = 8080
+# How the hosts name the machine (podman's name for their network's gateway).
+MACHINE_FROM_HOSTS = "host.containers.internal"
 
 
 def log(message: str) -> None:
@@ -91,6 +106,8 @@ class Sandbox:
     state_dir: Path = ROOT / ".sandbox"
     aws_port: int = 5000
     airflow_port: int = 8080
+    # The VPC's range (the podman network's), the local environment's unless set.
+    vpc_cidr: str = ""
 
     @classmethod
     def from_environment(cls) -> "Sandbox":
@@ -99,17 +116,48 @@ class Sandbox:
             state_dir=Path(os.environ.get("SANDBOX_DIR", str(cls.state_dir))).resolve(),
             aws_port=int(os.environ.get("SANDBOX_AWS_PORT", cls.aws_port)),
             airflow_port=int(os.environ.get("SANDBOX_AIRFLOW_PORT", cls.airflow_port)),
+            vpc_cidr=os.environ.get("SANDBOX_VPC_CIDR", ""),
         )
 
     # --- paths and names ------------------------------------------------------------------
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.aws_port}"
+        return f"https://127.0.0.1:{self.aws_port}"
+
+    @property
+    def hosts_endpoint(self) -> str:
+        """The AWS endpoint as the hosts reach it: the moto server at their network's gateway. An
+        address, not a name: S3 clients then address buckets by path, as the emulator needs."""
+        return f"https://{self.vpc_network[1]}:{self.aws_port}"
+
+    @property
+    def tls(self) -> LocalCa:
+        """The AWS endpoint's TLS (HTTPS only, as AWS): its CA and the bundle every client trusts."""
+        return LocalCa(self.state_dir / "tls").server(
+            ["localhost", "127.0.0.1", MACHINE_FROM_HOSTS, str(self.vpc_network[1])])
+
+    def moto(self) -> MotoServer:
+        """The running moto server of the sandbox, to read and clear its request log."""
+        return MotoServer(port=self.aws_port, tls=self.tls)
 
     @property
     def airflow_url(self) -> str:
         return f"http://127.0.0.1:{self.airflow_port}"
+
+    @property
+    def vpc_network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.vpc_cidr or tfvars_scalar(ENV, "vpc_cidr_block"))
+
+    @property
+    def ssh_dir(self) -> Path:
+        """The controller's login key, certificate, pinned host keys and ssh config (ssh_access role)."""
+        return self.state_dir / "ssh"
+
+    @property
+    def ssh_ca_key(self) -> Path:
+        """The sandbox's SSH user CA key: its private half only until it is in Secrets Manager."""
+        return self.state_dir / "ssh-ca" / "user-ca"
 
     @property
     def moto_pid_file(self) -> Path:
@@ -168,20 +216,39 @@ class Sandbox:
             AWS_EC2_METADATA_DISABLED="true",
             ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
             SANDBOX_AIRFLOW_PORT=str(self.airflow_port),
+            SANDBOX_HOSTS_AWS_ENDPOINT_URL=self.hosts_endpoint,
+            # The Airflow virtualenv from the machine's wheelhouse once `up` has built it.
+            SANDBOX_AIRFLOW_FIND_LINKS=package_cache.served_find_links(host_image()),
+            DATAPLATFORM_SSH_DIR=str(self.ssh_dir),
+            AWS_CA_BUNDLE=str(self.tls.bundle),
         )
         return env
+
+    def shell_exports(self) -> str:
+        """``export NAME=value`` lines of what the sandbox sets for its child processes."""
+        inherited = dict(os.environ)
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(self.environment().items())
+                 if inherited.get(name) != value]
+        lines += [f"unset {name}" for name in REAL_AWS_VARIABLES if name in inherited]
+        return "\n".join(lines)
 
     def client(self, service: str):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, verify=str(self.tls.bundle),
                             aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+
+    def _open(self, request: str | urllib.request.Request, timeout: float):
+        return urllib.request.urlopen(request, timeout=timeout,  # noqa: S310 - loopback
+                                      context=ssl.create_default_context(cafile=str(self.tls.bundle)))
 
     # --- moto server ----------------------------------------------------------------------
 
     def moto_answers(self) -> bool:
+        if not LocalCa(self.state_dir / "tls").bundle.exists():
+            return False  # no sandbox made here (its endpoint's CA is made with its moto server)
         try:
-            with urllib.request.urlopen(self.endpoint + REQUESTS_PATH, timeout=2):  # noqa: S310 - loopback
+            with self._open(self.endpoint + REQUESTS_PATH, timeout=2):
                 return True
         except (urllib.error.URLError, ConnectionError, OSError):
             return False
@@ -202,7 +269,7 @@ class Sandbox:
             raise SandboxError(f"{self.endpoint} answers but is not this sandbox's moto server "
                                "(another sandbox?); set SANDBOX_AWS_PORT to a free port")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        server = MotoServer(port=self.aws_port, log_path=self.moto_log).start()
+        server = MotoServer(host=ALL_INTERFACES, port=self.aws_port, log_path=self.moto_log, tls=self.tls).start()
         self.moto_pid_file.write_text(f"{server.process.pid}\n")
         return True
 
@@ -227,8 +294,30 @@ class Sandbox:
     def terraform_apply(self, variables: list[str]) -> None:
         self.terraform("init", "-input=false", "-reconfigure", "-lockfile=readonly",
                        f"-backend-config=path={self.terraform_state}")
+        own = [f"aws_endpoint_url={self.endpoint}", f"ssh_user_ca_public_keys={json.dumps([self.ssh_ca_public_key()])}"]
+        if self.vpc_cidr:
+            own.append(f"vpc_cidr_block={self.vpc_cidr}")
         self.terraform("apply", "-input=false", "-auto-approve", PARALLELISM,
-                       f"-var=aws_endpoint_url={self.endpoint}", *(f"-var={item}" for item in variables))
+                       *(f"-var={item}" for item in [*own, *variables]))
+
+    # --- the SSH user CA ------------------------------------------------------------------
+
+    def ssh_ca_public_key(self) -> str:
+        """The public key of the sandbox's SSH user CA, made with the sandbox (as an operator makes
+        an environment's; terraform/modules/ssh-user-ca/README.md)."""
+        public = Path(f"{self.ssh_ca_key}.pub")
+        if not public.exists():
+            self.ssh_ca_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key, _ = ssh.ensure_login_key(str(self.ssh_ca_key))
+            public.write_text(f"{ssh.private_key_public_line(key)} dataplatform-{ENV}-user-ca\n")
+        return public.read_text().strip()
+
+    def store_ssh_ca(self) -> None:
+        """The CA's private key into its secret with the bootstrap playbook, then gone from disk."""
+        if self.ssh_ca_key.exists():
+            self.ansible_playbook("ansible/playbooks/ssh-user-ca.yml", "-i", str(INVENTORY.relative_to(ROOT)),
+                                  "-e", f"ssh_user_ca_private_key_file={self.ssh_ca_key}", echo=False)
+            self.ssh_ca_key.unlink()
 
     # --- instances and hosts --------------------------------------------------------------
 
@@ -241,11 +330,13 @@ class Sandbox:
         ):
             for group in page["AutoScalingGroups"]:
                 tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
+                template = group.get("LaunchTemplate", {})
                 for instance in group["Instances"]:
                     members[instance["InstanceId"]] = {
                         "asg": group["AutoScalingGroupName"],
                         "role": tags.get(platform.TAG_ROLE, ""),
                         "lifecycle_state": instance["LifecycleState"],
+                        "launch_template": (instance.get("LaunchTemplate") or template).get("LaunchTemplateId", ""),
                     }
         instances = []
         ids = sorted(members)
@@ -257,6 +348,7 @@ class Sandbox:
                     instances.append({
                         "instance_id": instance["InstanceId"],
                         "private_dns_name": instance.get("PrivateDnsName", ""),
+                        "private_ip_address": instance.get("PrivateIpAddress", ""),
                         "launch_time": instance["LaunchTime"].isoformat(),
                         "container": tags.get(CONTAINER_TAG),
                         **members[instance["InstanceId"]],
@@ -274,59 +366,89 @@ class Sandbox:
             # Left half-made by an interrupted run: made again from scratch.
             podman("rm", "--force", name, check=False)
         args = ["run", "--detach", "--name", name, "--systemd=always", "--label", self.label, *options]
-        # HTTPS from inside (apt, pip) goes through the machine's CA bundle, proxy included.
-        if HOST_CA_BUNDLE.exists():
-            args += ["--volume", f"{HOST_CA_BUNDLE}:{HOST_CA_BUNDLE}:ro"]
+        # HTTPS from inside: the machine's CA bundle (the registries' proxy included) and the sandbox's
+        # AWS endpoint's CA.
+        args += ["--volume", f"{self.tls.bundle}:{HOST_CA_BUNDLE}:ro"]
         started = podman(*args, image, "/sbin/init", check=False)
         if started.returncode != 0:
             raise SandboxError(f"podman could not start {name}: {started.stderr.strip()}")
 
     @staticmethod
     def _require_free_port(container: str, port: int, purpose: str) -> None:
-        """A host-network container about to be made needs its loopback port free."""
+        """A container about to publish a loopback port needs it free."""
         if podman("container", "exists", container, check=False).returncode != 0 and not port_is_free(port):
             raise SandboxError(f"127.0.0.1:{port}, for {purpose}, is taken by another program "
                                "(another sandbox? make sandbox-down removes this one)")
 
+    @property
+    def rds_address(self) -> str:
+        """The RDS stand-in's address: the VPC's last one, which no instance gets."""
+        return str(self.vpc_network[-2])
+
     def ensure_network(self) -> None:
+        """One podman network with the VPC's range; its gateway (the VPC router's address) is the
+        machine, where the moto server and the package caches answer."""
         if podman("network", "exists", self.network, check=False).returncode != 0:
-            podman("network", "create", "--label", self.label, self.network)
+            created = podman("network", "create", "--label", self.label, "--subnet", str(self.vpc_network),
+                             "--gateway", str(self.vpc_network[1]), self.network, check=False)
+            if created.returncode != 0:
+                raise SandboxError(f"podman could not make the network {self.network} ({self.vpc_network}): "
+                                   f"{created.stderr.strip()} (another sandbox with this range? SANDBOX_VPC_CIDR sets another)")
+
+    def user_data(self, launch_template_id: str, cache: dict[str, str]) -> str:
+        """The user data of a launch template's latest version, as EC2 hands it to the instance."""
+        if launch_template_id not in cache:
+            versions = self.client("ec2").describe_launch_template_versions(
+                LaunchTemplateId=launch_template_id, Versions=["$Latest"])["LaunchTemplateVersions"]
+            encoded = versions[0]["LaunchTemplateData"].get("UserData", "")
+            cache[launch_template_id] = base64.b64decode(encoded).decode() if encoded else ""
+        return cache[launch_template_id]
+
+    def publish_console(self, instance: dict) -> None:
+        """What the host printed to its console, for ec2:GetConsoleOutput (moto_gaps.py)."""
+        request = urllib.request.Request(f"{self.endpoint}{CONSOLE_OUTPUT_PATH}{instance['instance_id']}",
+                                         data=host_boot.console_output(instance["container"]).encode(), method="POST")
+        with self._open(request, timeout=10):
+            pass
 
     def ensure_hosts(self, document: dict) -> list[str]:
-        """A container per instance, the RDS stand-in's container, and the instance tags that
-        link them; removes the containers of instances that are gone. Returns the containers."""
+        """A container per instance at its private address, booted with its user data, its
+        console published; the RDS stand-in's container; the instance tags that link them. Removes
+        the containers of instances that are gone. Returns the containers."""
         image = host_image()
         self.ensure_network()
-        rds_endpoint = document["rds"]["endpoint"]
         wanted: dict[str, dict] = {}
         instances = self.instances()
-        sharing = [instance["instance_id"] for instance in instances if instance["role"] in HOST_NETWORK_ROLES]
-        if len(sharing) > 1:
-            raise SandboxError(f"{len(sharing)} Airflow instances ({', '.join(sharing)}), but the sandbox's Airflow "
-                               "host shares the machine's network and its ports: keep airflow_desired_capacity = 1")
+        published = False
         for instance in instances:
             name = self.container_name(instance)
             hostname = instance["private_dns_name"] or name
-            options = ["--label", f"{INSTANCE_LABEL}={instance['instance_id']}", "--hostname", hostname]
-            if instance["role"] in HOST_NETWORK_ROLES:
+            # -t: the container's tty is the instance's console (what GetConsoleOutput shows).
+            options = ["--label", f"{INSTANCE_LABEL}={instance['instance_id']}", "--hostname", hostname, "--tty",
+                       "--network", self.network, "--ip", instance["private_ip_address"], "--network-alias", hostname]
+            if instance["role"] == "airflow" and not published:
                 self._require_free_port(name, self.airflow_port, "the Airflow API (SANDBOX_AIRFLOW_PORT)")
-                options += ["--network", "host", "--add-host", f"{rds_endpoint}:127.0.0.1"]
-            else:
-                options += ["--network", self.network, "--network-alias", hostname]
+                options += ["--publish", f"127.0.0.1:{self.airflow_port}:{AIRFLOW_API_PORT}"]
+                published = True
             self._run_container(name, image, *options)
             wanted[name] = instance
-        self._require_free_port(self.rds_container, int(document["rds"]["port"]), "the RDS stand-in (the RDS instance's port)")
-        self._run_container(self.rds_container, image, "--network", "host", "--hostname", "rds-standin")
+        self._run_container(self.rds_container, image, "--network", self.network, "--ip", self.rds_address,
+                            "--hostname", "rds-standin", "--network-alias", document["rds"]["endpoint"])
         names = [*wanted, self.rds_container]
         try:
             wait_booted(names, timeout=180)
         except TimeoutError as error:
             raise SandboxError(str(error)) from None
-        ec2 = self.client("ec2")
+        ec2, user_data = self.client("ec2"), {}
         for name, instance in wanted.items():
             if instance["container"] != name:
                 ec2.create_tags(Resources=[instance["instance_id"]], Tags=[{"Key": CONTAINER_TAG, "Value": name}])
                 instance["container"] = name
+            try:
+                host_boot.run_user_data(name, self.user_data(instance["launch_template"], user_data))
+            except RuntimeError as error:
+                raise SandboxError(str(error)) from None
+            self.publish_console(instance)
         existing = podman("ps", "--all", "--format", "{{.Names}}", "--filter", f"label={self.label}",
                           "--filter", f"label={INSTANCE_LABEL}").stdout.split()
         for name in sorted(set(existing) - set(wanted)):
@@ -379,6 +501,9 @@ class Sandbox:
             "rds_standin_db_name": rds["db_name"],
             "rds_standin_user": secret["username"],
             "rds_standin_password": secret["password"],
+            # On its own address in the VPC, for the Airflow hosts.
+            "rds_standin_listen_addresses": "*",
+            "rds_standin_client_cidr": str(self.vpc_network),
         }))
         inventory = self.state_dir / "rds-standin.yml"
         inventory.write_text(
@@ -430,22 +555,25 @@ class Sandbox:
         document = document or self.platform_document()
         nlb = document["nifi"]["nlb_dns_name"]
         lines = ["", "The sandbox runs the local environment (terraform/environments/local, inventories/local).", ""]
-        lines.append("Hosts, by role and lifecycle state (inventory name = instance id):")
+        lines.append("Hosts, by role and lifecycle state (inventory name = instance id), at their private address:")
         for instance in instances:
             lines.append(f"  {instance['role']:<8} {instance['lifecycle_state']:<10} {instance['instance_id']:<20} "
-                         f"{instance['private_dns_name']:<44} podman container {self.container_name(instance)}")
+                         f"{instance['private_ip_address']:<14} {instance['private_dns_name']:<30} "
+                         f"container {self.container_name(instance)}")
+        lines.append(f"  SSH as Ansible does: ssh -F {self.shown(self.ssh_dir)}/config <address>  "
+                     "(a certificate of the sandbox's SSH user CA, host keys pinned from the consoles)")
         lines += ["", "NiFi (HTTPS with a client certificate; NiFi itself is not installed, see below):",
                   f"  load balancer  https://{nlb}:{NIFI_HTTPS_PORT}/nifi"]
         for instance in instances:
             if instance["role"] == "nifi":
-                address = self.container_address(self.container_name(instance))
                 lines.append(f"  node           https://{instance['private_dns_name']}:{NIFI_HTTPS_PORT}/nifi"
-                             f"  (container address {address or '?'})")
+                             f"  ({instance['private_ip_address']})")
         airflow = [instance for instance in instances if instance["role"] == "airflow"]
-        lines += ["", "Airflow:", f"  api-server     {self.airflow_url}  (user admin)"]
+        lines += ["", "Airflow:", f"  api-server     {self.airflow_url}  (user admin; the first Airflow host's "
+                                    f"{AIRFLOW_API_PORT}, published on loopback)"]
         if airflow:
-            lines.append(f"  password       podman exec {self.container_name(airflow[0])} "
-                         "cat /var/lib/airflow/simple-auth-manager-passwords.json")
+            lines.append(f"  password       ssh -F {self.shown(self.ssh_dir)}/config {airflow[0]['private_ip_address']} "
+                         "sudo cat /var/lib/airflow/simple-auth-manager-passwords.json")
         users = self.user_secrets()
         lines += ["", f"Users with certificates (cert-requests/{ENV}/), in Secrets Manager:"]
         for entry in users:
@@ -456,20 +584,16 @@ class Sandbox:
         lines.append("  their PKCS#12 bundle and password: python -m sandbox user-bundle <user>  "
                      f"(writes {self.shown(self.state_dir / 'users')}/<user>.p12 and .password)")
         lines += ["", "Stand-ins:",
-                  f"  AWS            the moto server on {self.endpoint} (log {self.shown(self.moto_log)})",
-                  "  EC2 instances  podman containers (Debian 13, systemd), one per Auto Scaling Group instance",
-                  f"  RDS            PostgreSQL in the container {self.rds_container}, on "
-                  f"{document['rds']['endpoint']}:{document['rds']['port']} (resolved to 127.0.0.1)",
-                  "  NiFi           not installed: its distribution cannot be downloaded offline. Its TLS material,",
+                  f"  AWS            the moto server on {self.endpoint}, {self.hosts_endpoint} from the hosts "
+                  f"(log {self.shown(self.moto_log)})",
+                  f"  EC2 instances  podman containers (Debian 13, systemd) on the network {self.network} "
+                  f"({self.vpc_network}), one per Auto Scaling Group instance, booted with its user data",
+                  f"  RDS            PostgreSQL in the container {self.rds_container}, "
+                  f"{document['rds']['endpoint']}:{document['rds']['port']} ({self.rds_address})",
+                  "  NiFi           not installed: its distribution cannot be assembled here. Its TLS material,",
                   "                 nifi.properties and authorization files are in place on every NiFi host.",
                   "", "Converge again: make sandbox    Remove everything: make sandbox-down"]
         return "\n".join(lines)
-
-    @staticmethod
-    def container_address(name: str) -> str:
-        result = podman("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
-                        name, check=False)
-        return result.stdout.strip().split(" ")[0] if result.returncode == 0 else ""
 
     # --- commands -------------------------------------------------------------------------
 
@@ -478,12 +602,19 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with phase(f"moto server on {self.endpoint}"):
             if self.ensure_moto():
-                # A new moto server holds nothing: state and hosts of an earlier one are stale.
+                # A new moto server holds nothing: state, hosts and the SSH CA of an earlier one are stale.
                 self.terraform_state.unlink(missing_ok=True)
                 self.remove_containers()
+                for folder in (self.ssh_dir, self.ssh_ca_key.parent):
+                    shutil.rmtree(folder, ignore_errors=True)
         with phase("terraform apply terraform/environments/local"):
             self.terraform_apply(variables)
+        with phase("SSH user CA into Secrets Manager"):
+            self.store_ssh_ca()
         document = self.platform_document()
+        with phase("package caches (Debian packages, the Airflow wheelhouse)"):
+            package_cache.ensure_apt_cache()
+            package_cache.airflow_find_links(host_image())
         with phase("podman hosts"):
             self.ensure_hosts(document)
         with phase("RDS stand-in (PostgreSQL)"):
@@ -491,6 +622,9 @@ class Sandbox:
         if converge:
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
+            with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
+                self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
+                                      echo=False)
         print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 
@@ -517,6 +651,8 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--no-converge", action="store_true",
                     help="stop after the hosts exist (then run ansible-playbook yourself, e.g. with --limit)")
     commands.add_parser("status", help="print the summary")
+    commands.add_parser("env", help="print the shell exports that point ansible-playbook, terraform and the AWS CLI at "
+                                    "the sandbox: eval \"$(python -m sandbox env)\"")
     bundle = commands.add_parser("user-bundle", help="write a user's PKCS#12 bundle and its password")
     bundle.add_argument("user")
     commands.add_parser("down", help="remove everything the sandbox made")
@@ -533,6 +669,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SandboxError("the sandbox is not running (make sandbox starts it)")
         elif args.command == "status":
             print(sandbox.summary())
+        elif args.command == "env":
+            print(sandbox.shell_exports())
         else:
             bundle_path, password_path = sandbox.user_bundle(args.user)
             print(f"{sandbox.shown(bundle_path)}\n{sandbox.shown(password_path)}")

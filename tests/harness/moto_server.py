@@ -6,7 +6,7 @@ Run it as a program (the sandbox does)::
 
 or start it from Python with :class:`MotoServer` (the test fixtures do). Besides moto's own API,
 the server answers ``GET /_dataplatform/requests`` with every AWS request it has served, as JSON
-``[{"service": "autoscaling", "action": "DescribeAutoScalingGroups", ...}]``, and
+``[{"service": "autoscaling", "action": "DescribeAutoScalingGroups", "status": 200, ...}]``, and
 ``DELETE /_dataplatform/requests`` clears that list. Tests use it to prove API budgets
 ("a cached run makes zero calls") against a real server over HTTP.
 """
@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -45,6 +46,9 @@ RECORDED_PARAMETERS = (
     "TemplateArn", "Validity", "SigningAlgorithm", "CertificateSerial", "RevocationReason", "SecretId", "Name",
     "RecoveryWindowInDays",
 )
+# The sandbox's server listens on every interface: its hosts (podman containers) reach it through
+# their network's gateway, as EC2 instances reach AWS's endpoints.
+ALL_INTERFACES = "0.0.0.0"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -94,12 +98,29 @@ class CountingMiddleware:
         if path == REQUESTS_PATH:
             return self._serve_requests(environ, start_response)
         if not path.startswith("/moto-api"):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
+            length = environ.get("CONTENT_LENGTH")
+            if length:
+                body = environ["wsgi.input"].read(int(length))
+            elif environ.get("wsgi.input_terminated"):
+                # A chunked body (no Content-Length): the server ends the stream where the body ends.
+                body = environ["wsgi.input"].read()
+                environ["CONTENT_LENGTH"] = str(len(body))
+                environ.pop("HTTP_TRANSFER_ENCODING", None)
+            else:
+                body = b""
             environ["wsgi.input"] = io.BytesIO(body)
             entry = describe_request(environ, body)
             with self.lock:
                 self.requests.append(entry)
+
+            started = time.monotonic()
+
+            def recording_start_response(status, headers, exc_info=None):
+                entry["status"] = int(status.split(" ", 1)[0])
+                entry["seconds"] = round(time.monotonic() - started, 3)
+                return start_response(status, headers, exc_info)
+
+            return self.app(environ, recording_start_response)
         return self.app(environ, start_response)
 
     def _serve_requests(self, environ, start_response):
@@ -130,18 +151,24 @@ class MotoServer:
     # Extra environment of the server process, e.g. {"INITIAL_NO_AUTH_ACTION_COUNT": "0"}: moto
     # then checks every request's credentials against its IAM users.
     env: dict[str, str] | None = None
+    # HTTPS, as every AWS endpoint: a LocalCa (local_tls.py) with a certificate for the names the
+    # server is reached by; clients trust its bundle.
+    tls: object | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The URL on this machine (a server on every interface is reached through loopback)."""
+        host = "127.0.0.1" if self.host == ALL_INTERFACES else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> "MotoServer":
         if not self.port:
-            self.port = free_port(self.host)
+            self.port = free_port("127.0.0.1" if self.host == ALL_INTERFACES else self.host)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        tls_arguments = ["--certificate", str(self.tls.certificate), "--key", str(self.tls.key)] if self.tls else []
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--host", self.host, "--port", str(self.port)],
+            [sys.executable, __file__, "--host", self.host, "--port", str(self.port), *tls_arguments],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env} if self.env else None,
@@ -168,9 +195,10 @@ class MotoServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
-    def _call(self, method: str, path: str) -> bytes:
-        request = urllib.request.Request(self.endpoint + path, method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        request = urllib.request.Request(self.endpoint + path, method=method, data=body)
+        context = ssl.create_default_context(cafile=str(self.tls.bundle)) if self.tls else None
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310 - loopback only
             return response.read()
 
     def requests(self) -> list[dict]:
@@ -205,11 +233,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--certificate", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--key", help="the certificate's private key (PEM)")
     args = parser.parse_args()
-    if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
-        parser.error("the moto server only listens on loopback")
+    if not args.host.startswith("127.") and args.host not in ("localhost", "::1", ALL_INTERFACES):
+        parser.error("the moto server listens on loopback, or on every interface for the sandbox's containers")
 
-    # The emulated account has AWS's managed policies (AmazonSSMManagedInstanceCore, ReadOnlyAccess…)
+    # The emulated account has AWS's managed policies (ReadOnlyAccess, PowerUserAccess…)
     # like a real one, so Terraform can attach them.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
@@ -221,9 +251,10 @@ def main() -> None:
     import moto_gaps
 
     app = moto_gaps.install(app)
-    server = make_server(args.host, args.port, app, threaded=True)
+    ssl_context = (args.certificate, args.key) if args.certificate else None
+    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print(f"moto server on http://{args.host}:{args.port}", flush=True)
+    print(f"moto server on {'https' if ssl_context else 'http'}://{args.host}:{args.port}", flush=True)
     server.serve_forever()
 
 

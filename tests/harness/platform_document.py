@@ -28,6 +28,9 @@ def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict
         "buckets": {layer: f"dataplatform-{env}-{layer}" for layer in LAYERS},
         "nifi": {"asg_name": f"dataplatform-{env}-nifi-main", "nlb_dns_name": f"nifi-{env}.elb.{region}.amazonaws.com"},
         "airflow": {"asg_name": f"dataplatform-{env}-airflow-main", "alb_dns_name": f"airflow-{env}.elb.{region}.amazonaws.com"},
+        "ssh": {"user": "dataplatform", "principal": f"dataplatform-{env}",
+                "user_ca_secret_arn": f"arn:aws:secretsmanager:{region}:123456789012:secret:dataplatform/{env}/ssh/user-ca-AbCdEf",
+                "user_ca_public_keys": []},
         "rds": {"endpoint": f"airflow-{env}.rds.{region}.amazonaws.com", "port": 5432, "db_name": "airflow",
                 "credentials_secret_arn": f"arn:aws:secretsmanager:{region}:123456789012:secret:rds-airflow-{env}"},
     }

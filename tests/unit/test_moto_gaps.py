@@ -1,0 +1,63 @@
+"""The emulation layer's policy conditions (tests/harness/moto_gaps.py), against AWS's documented
+evaluation: a statement applies only when every condition holds, Allow and Deny alike; a key the
+request lacks makes its condition false, unless the operator ends in IfExists; Null tests presence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+
+from tests.harness import moto_gaps
+
+BUCKET = "arn:aws:s3:::dataplatform-local-bronze"
+TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [BUCKET, f"{BUCKET}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+@pytest.fixture(autouse=True)
+def aws_semantics(monkeypatch):
+    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", moto_gaps._is_action_permitted)
+    monkeypatch.setattr(moto_gaps._request, "context", {}, raising=False)
+
+
+def permission(statements, action="s3:GetObject", resource=f"{BUCKET}/key", secure=True, incoming=None):
+    moto_gaps._request.context = {"aws:SecureTransport": "true" if secure else "false"}
+    return IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": statements})).is_action_permitted(
+        action, resource, incoming_condition_values=incoming)
+
+
+def test_a_tls_only_bucket_policy_denies_plain_http_only():
+    assert permission([TLS_ONLY], secure=False) == PermissionResult.DENIED
+    assert permission([TLS_ONLY], secure=True) == PermissionResult.NEUTRAL
+
+
+def test_an_allow_whose_condition_fails_does_not_deny():
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": f"{BUCKET}/*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    assert permission([allow], "s3:PutObject", incoming={"aws:SourceAccount": "123456789012"}) == PermissionResult.PERMITTED
+    assert permission([allow], "s3:PutObject", incoming={"aws:SourceAccount": "999999999999"}) == PermissionResult.NEUTRAL
+    assert permission([allow], "s3:PutObject") == PermissionResult.NEUTRAL  # the key is absent
+
+
+@pytest.mark.parametrize("operator, expected, actual, holds", [
+    ("StringLike", ["dataplatform-*"], "dataplatform-prod", True),
+    ("StringNotLike", ["dataplatform-*"], "dataplatform-prod", False),
+    ("ArnLike", "arn:aws:iam::*:role/dataplatform-*", "arn:aws:iam::123456789012:role/dataplatform-dev-automation", True),
+    ("StringEqualsIfExists", "x", None, True),
+    ("StringEquals", "x", None, False),
+    ("Null", "true", None, True),
+    ("Null", "false", None, False),
+    ("Bool", "true", "True", True),
+])
+def test_condition_operators(operator, expected, actual, holds):
+    assert moto_gaps._condition_holds(operator, expected, actual) is holds
+
+
+def test_an_operator_not_evaluated_here_is_read_strictly():
+    condition = {"NumericLessThan": {"s3:max-keys": "10"}}
+    deny = {**TLS_ONLY, "Condition": condition}
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"{BUCKET}/*", "Condition": condition}
+    assert permission([deny]) == PermissionResult.DENIED
+    assert permission([allow]) == PermissionResult.NEUTRAL

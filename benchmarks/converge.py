@@ -1,12 +1,14 @@
 """The sandbox's converge: the first ``site.yml`` run on new hosts, the no-op rerun, and their ratio.
 
-    .venv/bin/python benchmarks/converge.py [--reruns 1]
+    .venv/bin/python benchmarks/converge.py [--reruns 3]
 
-Creates a sandbox of its own (its own name, state folder and ports; the RDS stand-in needs port
-5432, so no other sandbox may run Airflow meanwhile), times each phase of ``python -m sandbox up``
-and then ``site.yml`` again, prints the figures and removes the sandbox. The first converge
-includes what a new host always does (apt packages, Java, the Airflow virtualenv from PyPI, the
-certificates), so it depends on the package mirrors' speed; the rerun only checks.
+Creates a sandbox of its own (its own name, state folder, ports and VPC range), times
+``python -m sandbox up`` without the converge, then the first ``site.yml`` on the new hosts (over
+SSH, as every converge), then ``site.yml`` again ``--reruns`` times, prints the figures, the memory
+of the running Airflow services, and removes the sandbox. The first converge includes what a new
+host always does (apt packages, Java, the Airflow virtualenv, the certificates), from the
+machine's package caches once they are warm (tests/harness/package_cache.py); the rerun only
+checks.
 
 Not part of ``make test`` (the e2e tests print the same figures for their own sandbox).
 """
@@ -27,6 +29,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from sandbox.sandbox import Sandbox  # noqa: E402
 from tests.harness.moto_server import free_port  # noqa: E402
+from tests.harness.podman_hosts import podman  # noqa: E402
+from tests.harness.service_memory import unit_memory  # noqa: E402
 
 
 def timed(action) -> float:
@@ -37,18 +41,20 @@ def timed(action) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reruns", type=int, default=1, help="no-op reruns to time (the median is reported)")
+    parser.add_argument("--reruns", type=int, default=3, help="no-op reruns to time (the median is reported)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="converge-benchmark-") as folder:
         sandbox = Sandbox(name=f"dp-bench-{uuid.uuid4().hex[:6]}", state_dir=Path(folder) / "state",
-                          aws_port=free_port(), airflow_port=free_port())
+                          aws_port=free_port(), airflow_port=free_port(), vpc_cidr="10.40.0.0/16")
         try:
             # Everything but the converge, then the converge alone, so that the figure is Ansible's.
             with contextlib.redirect_stdout(io.StringIO()):
                 setup = timed(lambda: sandbox.up([], converge=False))
                 first = timed(sandbox.converge)
                 reruns = sorted(timed(sandbox.converge) for _ in range(max(args.reruns, 1)))
+            airflow = [instance for instance in sandbox.instances() if instance["role"] == "airflow"]
+            memory = unit_memory(podman("inspect", "--format", "{{.Id}}", airflow[0]["container"]).stdout.strip()) if airflow else []
         finally:
             with contextlib.redirect_stdout(io.StringIO()):
                 sandbox.down()
@@ -61,6 +67,9 @@ def main() -> None:
     for label, seconds in rows:
         print(f"{label:<76} {seconds:8.1f} s")
     print(f"{'ratio rerun / first':<76} {rerun / first:8.2f}")
+    print(f"{'reruns':<76} {', '.join(f'{seconds:.1f}' for seconds in reruns)} s")
+    for entry in memory:
+        print(f"{'Airflow memory, ' + entry['unit'] + ' (PSS)':<76} {entry['pss_kib'] / 1024:8.1f} MiB")
 
 if __name__ == "__main__":
     main()

@@ -20,8 +20,9 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
 from tests.harness.moto_server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
+from tests.harness.package_cache import ensure_apt_cache  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
-from tests.harness.terraform_fixtures import applied_local, local_environment, terraform_emulator  # noqa: E402,F401
+from tests.harness.terraform_fixtures import account_plans, applied_local, local_environment, terraform_emulator  # noqa: E402,F401
 
 TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.
@@ -77,6 +78,8 @@ def _require(tool: str) -> None:
 def podman_host_image():
     """The test host image (built on first use, then reused until its recipe changes)."""
     _require("podman")
+    # Hosts install through the machine's package cache (make test starts it; so does this).
+    ensure_apt_cache()
     return host_image()
 
 
@@ -96,6 +99,38 @@ def podman_hosts(podman_host_image, request):
         hosts.remove()
 
 
+@pytest.fixture
+def report(request):
+    """``report("line", …)``: figures a test wants in the run's output (times, sizes, memory). They
+    are printed together at the end of the run, also when tests run in parallel workers."""
+
+    def add(*lines: str) -> None:
+        for line in lines:
+            request.node.user_properties.append(("report", line))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = []
+    for reports in terminalreporter.stats.values():
+        for test_report in reports:
+            if getattr(test_report, "when", None) != "call":
+                continue
+            for name, value in getattr(test_report, "user_properties", ()):
+                if name == "report":
+                    lines.append(f"{test_report.nodeid.split('::')[-1]}: {value}")
+    if lines:
+        terminalreporter.section("figures the tests report")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+# Tests that share a session's heavy state run in one worker when the run is parallel (pytest-xdist
+# with --dist loadgroup): the one applied local environment and the account plans, the one
+# sandbox of the e2e tier, the podman hosts and Molecule scenarios (CPU-bound, one after another).
+_WORKER_GROUP_BY_TIER = {"terraform": "terraform", "e2e": "e2e", "podman": "podman", "molecule": "podman"}
+
 _TIER_BY_FOLDER = {
     "unit": "unit",
     "integration": "integration",
@@ -114,3 +149,6 @@ def pytest_collection_modifyitems(items):
         tier = _TIER_BY_FOLDER.get(parts[1]) if parts[0] == "tests" else "unit"
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
+        group = "terraform" if item.get_closest_marker("terraform") else _WORKER_GROUP_BY_TIER.get(tier)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

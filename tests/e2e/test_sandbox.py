@@ -1,17 +1,22 @@
 """The sandbox end to end, the way a user runs it: ``make sandbox`` from nothing, converged again,
-in check mode, with a user added and removed, scaled out, with a host stopped mid-run, and
-``make sandbox-down``.
+in check mode, the hosts reached over SSH as in every account, NiFi's configuration and TLS on
+every node, a user added and removed, Airflow running the sample DAG, a flow appearing, scale-out,
+a host stopped mid-run, and ``make sandbox-down``.
 
-The tests share one sandbox and run in this order. It has a name, state folder and ports of its
-own (SANDBOX_* settings), so a developer's ``make sandbox`` on the same machine is not touched,
-except for the RDS stand-in's port, which is the RDS instance's (5432): only one sandbox at a
-time can run Airflow. NiFi itself is not installed (its distribution cannot be downloaded here):
-the TLS handshake is with a JVM serving the node's keystore and truststore from nifi.properties
-(molecule/nifi/files/NiFiTlsProbe.java), not with NiFi.
+The tests share one sandbox and run in this order. It has a name, state folder, ports and VPC range
+of its own (SANDBOX_* settings), so a developer's ``make sandbox`` on the same machine is not
+touched. NiFi itself is not installed (its distribution cannot be assembled here): the TLS
+handshakes are with a JVM serving the node's keystore and truststore from nifi.properties
+(tests/harness/files/NiFiTlsProbe.java), not with NiFi.
+
+Reading a host's files through podman and starting the probe are the test's instruments; every
+change to a host goes through Ansible over SSH, as in production.
 """
 
 from __future__ import annotations
 
+import datetime
+import gzip
 import json
 import os
 import re
@@ -20,31 +25,43 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ansible_collections.dataplatform.ops.plugins.module_utils import ssh
 from sandbox.sandbox import ROOT, Sandbox
-from tests.harness.moto_server import MotoServer, free_port, count_actions
+from tests.harness import nifi_configuration
+from tests.harness.moto_server import count_actions, free_port
 from tests.harness.podman_hosts import podman, wait_booted
+from tests.harness.service_memory import unit_memory
 
 NIFI_CONF = "/opt/nifi/nifi-2.11.0/conf"
-TLS_PROBE = ROOT / "molecule" / "nifi" / "files" / "NiFiTlsProbe.java"
+NIFI_PKI = "/etc/dataplatform/pki/nifi"
+TLS_PROBE = ROOT / "tests" / "harness" / "files" / "NiFiTlsProbe.java"
+E2E_VPC_CIDR = "10.30.0.0/16"
 RECAP_LINE = re.compile(r"^\s*(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 # The NiFi policies of the viewer role that exist before NiFi wrote a flow (the root process
 # group's policies need its id): nifi_roles in the nifi role's defaults.
 VIEWER_POLICIES = {("/flow", "R"), ("/provenance", "R"), ("/system", "R"), ("/counters", "R")}
 # Query APIs by name; S3 requests are recorded by method ("GET /bucket").
 READ_ONLY_ACTION = re.compile(r"^(Describe|Get|List|Head|GET |HEAD )")
-
-
-def report(capsys, *lines: str) -> None:
-    with capsys.disabled():
-        print("\n" + "\n".join(f"  [sandbox e2e] {line}" for line in lines))
+# Files the nifi role manages on a node (their checksums must not move when another node joins).
+NIFI_MANAGED_FILES = [f"{NIFI_CONF}/{name}" for name in ("nifi.properties", "bootstrap.conf", "zookeeper.properties",
+                                                         "state-management.xml", "authorizers.xml", "users.xml",
+                                                         "authorizations.xml")] + [
+    f"{NIFI_PKI}/{name}" for name in ("cert.pem", "chain.pem", "keystore.p12", "truststore.p12")]
+AIRFLOW_COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+AIRFLOW_UNITS = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:
@@ -76,9 +93,10 @@ def sandbox(tmp_path_factory):
         "SANDBOX_DIR": str(tmp_path_factory.mktemp("sandbox") / "state"),
         "SANDBOX_AWS_PORT": str(free_port()),
         "SANDBOX_AIRFLOW_PORT": str(free_port()),
+        "SANDBOX_VPC_CIDR": E2E_VPC_CIDR,
     }
     instance = Sandbox(name=name, state_dir=Path(settings["SANDBOX_DIR"]), aws_port=int(settings["SANDBOX_AWS_PORT"]),
-                       airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]))
+                       airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]), vpc_cidr=E2E_VPC_CIDR)
     instance.make_env = {**os.environ, **settings}
     try:
         yield instance
@@ -106,12 +124,18 @@ def site(sandbox: Sandbox, *args: str, check: bool = True) -> subprocess.Complet
     return playbook(sandbox, "site.yml", "-i", "inventories/local", *args, check=check)
 
 
-def nifi_hosts(sandbox: Sandbox) -> list[dict]:
-    return [instance for instance in sandbox.instances() if instance["role"] == "nifi"]
+def hosts_of(sandbox: Sandbox, role: str) -> list[dict]:
+    return [instance for instance in sandbox.instances() if instance["role"] == role]
 
 
 def read_file(container: str, path: str) -> str:
     return podman("exec", container, "cat", path).stdout
+
+
+def ssh_run(sandbox: Sandbox, address: str, *command: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """A command on a host over SSH, with the login material the converge uses (ssh -F <dir>/config)."""
+    return subprocess.run(["ssh", "-F", str(sandbox.ssh_dir / "config"), "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                           *options, address, *command], capture_output=True, text=True, timeout=120)
 
 
 def user_policies(container: str, identity: str) -> set[tuple[str, str]] | None:
@@ -133,89 +157,243 @@ def user_policies(container: str, identity: str) -> set[tuple[str, str]] | None:
     }
 
 
-def moto_server(sandbox: Sandbox) -> MotoServer:
-    """The sandbox's running moto server, to read and clear its request log."""
-    return MotoServer(port=sandbox.aws_port)
+def checksums(container: str, paths: list[str]) -> dict[str, str]:
+    result = podman("exec", container, "sha256sum", *paths)
+    return {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()}
 
 
-def test_make_sandbox_from_nothing(sandbox, capsys):
+# --- NiFi's TLS, served by the probe ---------------------------------------------------------
+
+def start_probes(nodes: list[dict]) -> None:
+    for node in nodes:
+        podman("cp", str(TLS_PROBE), f"{node['container']}:/root/NiFiTlsProbe.java")
+        podman("exec", node["container"], "systemd-run", "--unit", "nifi-tls-probe", "--collect",
+               "java", "/root/NiFiTlsProbe.java", f"{NIFI_CONF}/nifi.properties")
+
+
+def stop_probes(nodes: list[dict]) -> None:
+    for node in nodes:
+        podman("exec", node["container"], "systemctl", "stop", "nifi-tls-probe", check=False)
+
+
+def client_context(ca_pem: str, certificate_pem: bytes | None = None, key_pem: bytes | None = None,
+                   folder: Path | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cadata=ca_pem)
+    if certificate_pem:
+        pem = folder / f"client-{uuid.uuid4().hex[:6]}.pem"
+        pem.touch(mode=0o600)
+        pem.write_bytes(key_pem + certificate_pem)
+        context.load_cert_chain(pem)
+    return context
+
+
+def bundle_context(sandbox: Sandbox, user: str, ca_pem: str, folder: Path) -> ssl.SSLContext:
+    bundle, password = sandbox.user_bundle(user)
+    key, certificate, _ = pkcs12.load_key_and_certificates(bundle.read_bytes(), password.read_bytes())
+    return client_context(ca_pem, certificate.public_bytes(Encoding.PEM),
+                          key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), folder)
+
+
+def probe(context: ssl.SSLContext, address: str, server_name: str, timeout: float = 90) -> list[str]:
+    """The probe's answer to an HTTPS request on a node (the identity it took from the client
+    certificate), the certificate checked against ``server_name``; waits for the probe to listen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((address, 8443), timeout=15) as plain:
+                with context.wrap_socket(plain, server_hostname=server_name) as tls:
+                    tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n".encode())
+                    chunks = []
+                    while chunk := tls.recv(65536):
+                        chunks.append(chunk)
+            return b"".join(chunks).decode().splitlines()
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def refused(context: ssl.SSLContext, address: str, server_name: str) -> bool:
+    """Whether the node refuses the client (the handshake or the first read fails, no identity)."""
+    try:
+        answer = probe(context, address, server_name)
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return True
+    return not any(line.startswith("identity=") for line in answer)
+
+
+def foreign_certificate(common_name: str) -> tuple[bytes, bytes]:
+    """A client certificate with a platform user's subject, self-signed: from no CA the nodes trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Platform"),
+                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Operations"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(Encoding.PEM), key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
+# --- the tests, in order -------------------------------------------------------------------
+
+def test_make_sandbox_from_nothing(sandbox, report):
     started = time.monotonic()
     result = make(sandbox, "sandbox")
     sandbox.first_converge_seconds = time.monotonic() - started
     output = result.stdout
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
-    report(capsys, f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
+    report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:5] == [
-        f"moto server on {sandbox.endpoint}", "terraform apply terraform/environments/local", "podman hosts",
-        "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local"]
+    assert [name for name, _ in phases][:8] == [
+        f"moto server on {sandbox.endpoint}", "terraform apply terraform/environments/local",
+        "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
+        "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
+        "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"]
     hosts = recap(output)
     instances = sandbox.instances()
     assert sorted(hosts) == sorted(["localhost", *(instance["instance_id"] for instance in instances)])
     assert all(counts["failed"] == 0 and counts["unreachable"] == 0 for counts in hosts.values()), hosts
     assert sorted(instance["role"] for instance in instances) == ["airflow", "nifi", "nifi", "nifi"]
-    # The summary: every host with its role and lifecycle state, the endpoints, the users, the stand-ins.
+    # The summary: every host with its role, lifecycle state and address, the endpoints, the users, the stand-ins.
     for instance in instances:
-        assert re.search(rf"{instance['role']}\s+InService\s+{instance['instance_id']}\s+{re.escape(instance['private_dns_name'])}", output)
+        assert re.search(rf"{instance['role']}\s+InService\s+{instance['instance_id']}\s+{re.escape(instance['private_ip_address'])}\s+"
+                         rf"{re.escape(instance['private_dns_name'])}", output)
         if instance["role"] == "nifi":
             assert f"https://{instance['private_dns_name']}:8443/nifi" in output
     assert f"api-server     {sandbox.airflow_url}" in output
     assert re.search(r"^  admin\s+CN=admin, OU=Operations, O=Platform", output, re.M)
-    assert "python -m sandbox user-bundle <user>" in output
+    assert "python -m sandbox user-bundle <user>" in output and "ssh -F" in output
     for stand_in in ("the moto server on", "podman containers (Debian 13, systemd)", "PostgreSQL in the container",
                      "NiFi           not installed"):
         assert stand_in in output
-    # Airflow really serves its API on the loopback port.
+    # Airflow really serves its API, published on the machine's loopback.
     with urllib.request.urlopen(f"{sandbox.airflow_url}/api/v2/monitor/health", timeout=10) as response:  # noqa: S310
         health = json.load(response)
-    components = ("metadatabase", "scheduler", "triggerer", "dag_processor")
-    assert all(health.get(component, {}).get("status") == "healthy" for component in components), health
+    assert all(health.get(component, {}).get("status") == "healthy" for component in AIRFLOW_COMPONENTS), health
 
 
-def test_second_converge_changes_nothing(sandbox, capsys):
+def test_ansible_reaches_every_host_over_ssh_with_pinned_host_keys(sandbox):
+    """The converge's connection is production's: SSH to the private address as the login user,
+    the host's keys pinned from its console (what the user data printed), checked strictly."""
+    known_hosts = ssh.KnownHosts((sandbox.ssh_dir / "known_hosts").read_text())
+    for instance in sandbox.instances():
+        shown = subprocess.run(["ansible-inventory", "-i", "inventories/local", "--host", instance["instance_id"]],
+                               cwd=ROOT, env=sandbox.environment(), capture_output=True, text=True, check=True)
+        variables = json.loads(shown.stdout)
+        assert variables["ansible_host"] == instance["private_ip_address"]
+        assert variables["ansible_user"] == "dataplatform" and "ansible_connection" not in variables
+        assert "StrictHostKeyChecking=yes" in variables["ansible_ssh_common_args"]
+        actual = {ssh.parse_public_key(line) for line in podman(
+            "exec", instance["container"], "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub").stdout.splitlines()}
+        pinned = set(known_hosts.keys_of(instance["instance_id"], [instance["private_ip_address"], instance["private_dns_name"]]))
+        assert pinned == actual, instance["instance_id"]
+
+
+def ssh_as(sandbox: Sandbox, address: str, identity: Path, certificate: Path | None = None,
+           known_hosts: Path | None = None) -> subprocess.CompletedProcess:
+    """``ssh … true`` as the login user with only the given key (and certificate), checking the host
+    key against ``known_hosts`` (the pinned keys by default)."""
+    options = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "IdentitiesOnly=yes",
+               "-o", f"IdentityFile={identity}", "-o", "StrictHostKeyChecking=yes",
+               "-o", f"UserKnownHostsFile={known_hosts or sandbox.ssh_dir / 'known_hosts'}"]
+    if certificate:
+        options += ["-o", f"CertificateFile={certificate}"]
+    return subprocess.run(["ssh", *options, f"dataplatform@{address}", "true"], capture_output=True, text=True, timeout=60)
+
+
+def test_ssh_takes_only_a_certificate_of_the_ca_for_the_environment(sandbox, tmp_path):
+    host = hosts_of(sandbox, "nifi")[0]["private_ip_address"]
+    login = sandbox.ssh_dir / "id_ed25519"
+    assert ssh_as(sandbox, host, login, Path(f"{login}-cert.pub")).returncode == 0
+
+    # The controller's own key without its certificate: no authorized_keys on the hosts, so no way in.
+    plain = ssh_as(sandbox, host, login)
+    assert plain.returncode == 255 and "Permission denied" in plain.stderr, plain.stderr
+
+    # A certificate of the same CA for another environment's principal.
+    secret = sandbox.client("secretsmanager").get_secret_value(SecretId=sandbox.platform_document()["ssh"]["user_ca_secret_arn"])
+    ca = ssh.load_private_key(secret["SecretString"].encode())
+    key, _ = ssh.ensure_login_key(str(tmp_path / "other-env"))
+    (tmp_path / "other-env-cert.pub").write_bytes(
+        ssh.sign_user_certificate(ca, key.public_key(), ["dataplatform-prod"], "e2e", datetime.timedelta(minutes=10)))
+    other = ssh_as(sandbox, host, tmp_path / "other-env", tmp_path / "other-env-cert.pub")
+    assert other.returncode == 255 and "Permission denied" in other.stderr, other.stderr
+
+    # A host whose key is not the one pinned is refused by the controller, certificate or not.
+    (tmp_path / "known_hosts").write_text(f"{host} {ssh.private_key_public_line(key)}\n")
+    spoofed = ssh_as(sandbox, host, login, Path(f"{login}-cert.pub"), tmp_path / "known_hosts")
+    assert spoofed.returncode == 255 and "Host key verification failed" in spoofed.stderr, spoofed.stderr
+
+
+def test_second_converge_changes_nothing(sandbox, report):
     started = time.monotonic()
     result = site(sandbox)
     sandbox.noop_converge_seconds = time.monotonic() - started
-    report(capsys, f"site.yml again: {sandbox.noop_converge_seconds:.0f}s")
+    report(f"site.yml again: {sandbox.noop_converge_seconds:.0f}s")
     hosts = recap(result.stdout)
     assert hosts and all(counts["changed"] == 0 for counts in hosts.values()), (hosts, changed_tasks(result.stdout))
 
 
 def test_check_diff_changes_nothing_and_calls_no_mutating_api(sandbox):
-    moto_server(sandbox).clear_requests()
+    sandbox.moto().clear_requests()
     result = site(sandbox, "--check", "--diff")
     hosts = recap(result.stdout)
     assert hosts and all(counts["changed"] == 0 for counts in hosts.values()), (hosts, changed_tasks(result.stdout))
-    actions = set(count_actions(moto_server(sandbox).requests()))
+    actions = set(count_actions(sandbox.moto().requests()))
     assert actions, "the check run made no AWS request at all"
     mutating = sorted(action for action in actions if not READ_ONLY_ACTION.match(action.partition(":")[2]))
     assert not mutating, mutating
 
 
-def _client_context(sandbox: Sandbox, user: str, ca_pem: str, tmp_path: Path) -> ssl.SSLContext:
-    bundle, password = sandbox.user_bundle(user)
-    key, certificate, _ = pkcs12.load_key_and_certificates(bundle.read_bytes(), password.read_bytes())
-    pem = tmp_path / f"{user}.pem"
-    pem.touch(mode=0o600)
-    pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()) + certificate.public_bytes(Encoding.PEM))
-    context = ssl.create_default_context(cadata=ca_pem)
-    context.load_cert_chain(pem)
-    return context
+def test_nifi_configuration_is_valid_and_the_same_on_every_node(sandbox, tmp_path, report):
+    """Against NiFi 2.11.0's own XSDs and default nifi.properties (tests/harness/nifi_reference.py)."""
+    nodes = hosts_of(sandbox, "nifi")
+    for node in nodes:
+        folder = tmp_path / node["instance_id"]
+        folder.mkdir()
+        for name in ("nifi.properties", "authorizers.xml", "users.xml", "authorizations.xml", "zookeeper.properties",
+                     "state-management.xml"):
+            (folder / name).write_bytes(podman("exec", node["container"], "cat", f"{NIFI_CONF}/{name}").stdout.encode("iso-8859-1", "replace"))
+    passed, failed = nifi_configuration.check(tmp_path, {node["instance_id"]: node["private_dns_name"] for node in nodes})
+    report(f"NiFi configuration: {len(passed)} checks passed on {len(nodes)} nodes")
+    assert not failed, "\n".join(failed)
 
 
-def _handshake(context: ssl.SSLContext, address: str, server_name: str) -> str:
-    """An HTTPS request to the probe on a NiFi host, the certificate checked against the host's
-    private DNS name; the probe answers with the identity it took from the client certificate."""
-    with socket.create_connection((address, 8443), timeout=15) as plain:
-        with context.wrap_socket(plain, server_hostname=server_name) as tls:
-            tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n".encode())
-            chunks = []
-            while chunk := tls.recv(65536):
-                chunks.append(chunk)
-    return b"".join(chunks).decode()
+def test_nifi_nodes_serve_tls_for_the_platforms_certificates_only(sandbox, tmp_path, report):
+    """Every node: the admin's PKCS#12 from Secrets Manager is accepted, with its DN as identity,
+    under the node's name and the load balancer's; another name, another CA's certificate (with the
+    admin's subject) and no certificate are refused; a node's certificate maps to the node identity."""
+    nodes = hosts_of(sandbox, "nifi")
+    ca_pem = read_file(nodes[0]["container"], f"{NIFI_PKI}/chain.pem")
+    nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
+    admin = bundle_context(sandbox, "admin", ca_pem, tmp_path)
+    node_context = client_context(ca_pem, read_file(nodes[0]["container"], f"{NIFI_PKI}/cert.pem").encode(),
+                                  read_file(nodes[0]["container"], f"{NIFI_PKI}/key.pem").encode(), tmp_path)
+    foreign = client_context(ca_pem, *foreign_certificate("admin"), tmp_path)
+    anonymous = client_context(ca_pem)
+    start_probes(nodes)
+    try:
+        for node in nodes:
+            address, name = node["private_ip_address"], node["private_dns_name"]
+            assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, address, name), name
+            assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, address, nlb), name
+            with pytest.raises(ssl.SSLCertVerificationError):
+                probe(admin, address, "not-this-node.example")
+            answer = probe(node_context, address, name)
+            assert "identity=nifi-cluster-node" in answer, (name, answer)
+            assert f"dn=CN={nodes[0]['private_dns_name']}, OU=NiFiNodes, O=Platform" in answer, (name, answer)
+            assert refused(foreign, address, name), f"{name} took a certificate from another CA"
+            assert refused(anonymous, address, name), f"{name} took a client without a certificate"
+    finally:
+        stop_probes(nodes)
+    report(f"TLS on {len(nodes)} nodes: admin accepted by node and load balancer name; "
+                   "another name, another CA and no certificate refused")
 
 
-def test_user_added_then_removed(sandbox, tmp_path, capsys):
+def test_user_added_then_removed(sandbox, tmp_path, report):
     requests_dir = tmp_path / "cert-requests"
     shutil.copytree(ROOT / "cert-requests", requests_dir)
     request = requests_dir / "local" / "carol.yaml"
@@ -227,38 +405,27 @@ def test_user_added_then_removed(sandbox, tmp_path, capsys):
     playbook(sandbox, "ansible/playbooks/user-certs.yml", "-i", "inventories/local", "-e", variables)
     playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", variables)
 
-    nodes = nifi_hosts(sandbox)
+    nodes = hosts_of(sandbox, "nifi")
     for node in nodes:
         assert user_policies(node["container"], identity) == VIEWER_POLICIES, node["instance_id"]
 
     # carol's PKCS#12 from Secrets Manager completes a TLS handshake with a NiFi host.
     node = nodes[0]
-    podman("cp", str(TLS_PROBE), f"{node['container']}:/root/NiFiTlsProbe.java")
-    podman("exec", node["container"], "systemd-run", "--unit", "nifi-tls-probe", "--collect",
-           "java", "/root/NiFiTlsProbe.java", f"{NIFI_CONF}/nifi.properties")
+    start_probes([node])
     try:
-        address = sandbox.container_address(node["container"])
-        context = _client_context(sandbox, "carol", read_file(node["container"], "/etc/dataplatform/pki/nifi/chain.pem"), tmp_path)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                answer = _handshake(context, address, node["private_dns_name"])
-                break
-            except (ConnectionRefusedError, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+        context = bundle_context(sandbox, "carol", read_file(node["container"], f"{NIFI_PKI}/chain.pem"), tmp_path)
+        answer = probe(context, node["private_ip_address"], node["private_dns_name"])
     finally:
-        podman("exec", node["container"], "systemctl", "stop", "nifi-tls-probe", check=False)
-    report(capsys, f"carol's handshake with {node['private_dns_name']} ({address}): "
-           + " ".join(line for line in answer.splitlines() if line.startswith("identity=")))
-    assert f"identity={identity}" in answer.splitlines()
+        stop_probes([node])
+    report(f"carol's handshake with {node['private_dns_name']}: "
+           + " ".join(line for line in answer if line.startswith("identity=")))
+    assert f"identity={identity}" in answer
 
     # Removed again: revoked at the CA, the secret gone, the identity gone from every node.
     request.unlink()
-    moto_server(sandbox).clear_requests()
+    sandbox.moto().clear_requests()
     playbook(sandbox, "ansible/playbooks/user-certs.yml", "-i", "inventories/local", "-e", variables)
-    actions = count_actions(moto_server(sandbox).requests())
+    actions = count_actions(sandbox.moto().requests())
     assert "acm-pca:RevokeCertificate" in actions, actions
     assert "carol" not in [entry["user"] for entry in sandbox.user_secrets()]
     playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", variables)
@@ -266,17 +433,129 @@ def test_user_added_then_removed(sandbox, tmp_path, capsys):
         assert user_policies(node["container"], identity) is None, node["instance_id"]
 
 
-def test_nifi_scaled_from_three_to_four(sandbox, capsys):
-    before = {node["instance_id"] for node in nifi_hosts(sandbox)}
+def _airflow_api(sandbox: Sandbox, path: str, token: str | None = None, method: str = "GET", body: dict | None = None):
+    request = urllib.request.Request(f"{sandbox.airflow_url}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        return json.load(response)
+
+
+def _until(action, timeout: float, interval: float = 3):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = action()
+            if result:
+                return result
+        except (urllib.error.URLError, ConnectionError, KeyError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not done within {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def test_airflow_runs_the_sample_dag_from_the_dags_bucket(sandbox, report):
+    """The API answers an admin; the sample DAG comes from the S3 bundle without import errors;
+    a run moves an object from bronze to silver and its task logs go to S3; the nifi_api
+    connection presents the airflow identity's client certificate; a host restart comes back healthy."""
+    (host,) = hosts_of(sandbox, "airflow")
+    address, container = host["private_ip_address"], host["container"]
+    document = sandbox.platform_document()
+    s3 = sandbox.client("s3")
+
+    passwords = json.loads(ssh_run(sandbox, address, "sudo", "cat", "/var/lib/airflow/simple-auth-manager-passwords.json").stdout)
+    token = _airflow_api(sandbox, "/auth/token", method="POST", body={"username": "admin", "password": passwords["admin"]})["access_token"]
+    dag = _until(lambda: (lambda found: found if found.get("bundle_name") == "dags-bucket" else None)(
+        _airflow_api(sandbox, "/api/v2/dags/bronze_to_silver", token)), timeout=180)
+    assert dag["dag_id"] == "bronze_to_silver"
+    errors = ssh_run(sandbox, address, "sudo", "/usr/local/bin/airflow", "dags", "list-import-errors", "--output", "json")
+    assert errors.returncode == 0 and json.loads(errors.stdout.strip().splitlines()[-1]) == [], errors.stdout[-2000:]
+
+    connection = ssh_run(sandbox, address, "sudo", "/usr/local/bin/airflow", "connections", "get", "nifi_api", "--output", "json")
+    nifi_api = json.loads(connection.stdout.strip().splitlines()[-1])[0]
+    extra = nifi_api.get("extra_dejson") or json.loads(nifi_api["extra"])
+    assert (nifi_api["conn_type"], nifi_api["schema"], int(nifi_api["port"])) == ("http", "https", 8443)
+    assert extra["cert"] == ["/etc/dataplatform/pki/airflow/fullchain.pem", "/etc/dataplatform/pki/airflow/key.pem"]
+    assert extra["verify"] == "/etc/dataplatform/pki/airflow/chain.pem"
+    client_certificate = x509.load_pem_x509_certificate(read_file(container, "/etc/dataplatform/pki/airflow/cert.pem").encode())
+    assert client_certificate.subject.rfc4514_string() == "CN=airflow,OU=Services,O=Platform"
+    assert ExtendedKeyUsageOID.CLIENT_AUTH in client_certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    for path in ("key.pem", "fullchain.pem", "chain.pem"):
+        readable = ssh_run(sandbox, address, "sudo", "runuser", "-u", "airflow", "--", "test", "-r", f"/etc/dataplatform/pki/airflow/{path}")
+        assert readable.returncode == 0, path
+
+    key = f"incoming/e2e-{uuid.uuid4().hex[:8]}.csv"
+    s3.put_object(Bucket=document["buckets"]["bronze"], Key=key, Body=b"order_id,amount\n1,10.00\n")
+    _airflow_api(sandbox, "/api/v2/dags/bronze_to_silver", token, method="PATCH", body={"is_paused": False})
+    run = _airflow_api(sandbox, "/api/v2/dags/bronze_to_silver/dagRuns", token, method="POST",
+                       body={"logical_date": None, "conf": {"key": key}})
+    run_path = f"/api/v2/dags/bronze_to_silver/dagRuns/{urllib.request.quote(run['dag_run_id'], safe='')}"
+    state = _until(lambda: (lambda found: found["state"] if found["state"] in ("success", "failed") else None)(
+        _airflow_api(sandbox, run_path, token)), timeout=300)
+    assert state == "success"
+    assert s3.get_object(Bucket=document["buckets"]["silver"], Key=key)["Body"].read() == b"order_id,amount\n1,10.00\n"
+    assert "Contents" not in s3.list_objects_v2(Bucket=document["buckets"]["bronze"], Prefix=key)
+    logs = s3.list_objects_v2(Bucket=document["buckets"]["logs"], Prefix="airflow/task-logs/").get("Contents", [])
+    assert any("dag_id=bronze_to_silver" in entry["Key"] for entry in logs)
+
+    container_id = podman("inspect", "--format", "{{.Id}}", container).stdout.strip()
+    memory = unit_memory(container_id, AIRFLOW_UNITS)
+    report("Airflow memory (PSS, shared pages split): "
+           + ", ".join(f"{entry['unit']} {entry['pss_kib'] // 1024} MiB" for entry in memory)
+           + f"; total {sum(entry['pss_kib'] for entry in memory) // 1024} MiB")
+
+    # A host restart (an EC2 reboot): every component comes back.
+    podman("restart", "--time", "30", container)
+    wait_booted([container])
+    sandbox.publish_console(host)
+    health = _until(lambda: (lambda found: found if all(found.get(c, {}).get("status") == "healthy" for c in AIRFLOW_COMPONENTS)
+                             else None)(_airflow_api(sandbox, "/api/v2/monitor/health")), timeout=300, interval=5)
+    assert health
+    units = ssh_run(sandbox, address, "systemctl", "is-active", *AIRFLOW_UNITS)
+    assert units.stdout.split() == ["active"] * len(AIRFLOW_UNITS), units.stdout
+
+
+def _write_flow(container: str, root_group_id: str) -> None:
+    """The flow.json.gz a running cluster would have written (NiFi itself is not installed here)."""
+    flow = {"encodingVersion": {"majorVersion": 2, "minorVersion": 0},
+            "rootGroup": {"identifier": "root", "instanceIdentifier": root_group_id, "name": "NiFi Flow"}}
+    subprocess.run(["podman", "exec", "-i", container, "sh", "-c",
+                    "mkdir -p /var/lib/nifi-data/flow && cat > /var/lib/nifi-data/flow/flow.json.gz"],
+                   input=gzip.compress(json.dumps(flow).encode(), mtime=0), check=True, timeout=60)
+
+
+def test_a_flow_written_by_nifi_adds_the_root_group_policies(sandbox):
+    """Until NiFi wrote a flow the root group's policies wait; with one, every node gets them."""
+    root_group_id = str(uuid.uuid4())
+    nodes = hosts_of(sandbox, "nifi")
+    for node in nodes:
+        _write_flow(node["container"], root_group_id)
+    playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local")
+    for node in nodes:
+        assert ("/process-groups/" + root_group_id, "R") in user_policies(node["container"], "CN=admin, OU=Operations, O=Platform")
+    contents = {read_file(node["container"], f"{NIFI_CONF}/authorizations.xml") for node in nodes}
+    assert len(contents) == 1
+
+
+def test_nifi_scaled_from_three_to_four(sandbox, report):
+    before = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
+    sums_before = {instance: checksums(node["container"], NIFI_MANAGED_FILES) for instance, node in before.items()}
     make(sandbox, "sandbox", "SANDBOX_ARGS=--var nifi_desired_capacity=4 --no-converge")
-    after = {node["instance_id"] for node in nifi_hosts(sandbox)}
-    assert before < after and len(after) == 4
-    (new,) = after - before
+    after = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
+    assert set(before) < set(after) and len(after) == 4
+    (new,) = set(after) - set(before)
     started = time.monotonic()
     limited = recap(site(sandbox, "--limit", new).stdout)
-    report(capsys, f"the new NiFi host {new} converged alone in {time.monotonic() - started:.0f}s")
+    report(f"the new NiFi host {new} converged alone in {time.monotonic() - started:.0f}s")
     assert set(limited) == {new}, limited
     assert limited[new]["failed"] == 0 and limited[new]["changed"] > 0
+    # Zero-touch: nothing the role manages moved on the other nodes, and the new node renders the
+    # same authorizations (root-group policies included) from the others' flows, having none itself.
+    for instance, node in before.items():
+        assert checksums(node["container"], NIFI_MANAGED_FILES) == sums_before[instance], instance
+    assert len({read_file(node["container"], f"{NIFI_CONF}/authorizations.xml") for node in after.values()}) == 1
     result = site(sandbox)
     hosts = recap(result.stdout)
     others = {host: counts for host, counts in hosts.items() if host != new}
@@ -284,8 +563,8 @@ def test_nifi_scaled_from_three_to_four(sandbox, capsys):
     assert hosts[new]["failed"] == 0
 
 
-def test_host_stopped_mid_run_fails_alone(sandbox, capsys):
-    nodes = nifi_hosts(sandbox)
+def test_host_stopped_mid_run_fails_alone(sandbox, report):
+    nodes = hosts_of(sandbox, "nifi")
     victim = nodes[-1]
     # Something for the rerun to put back on the stopped host.
     podman("exec", victim["container"], "rm", f"{NIFI_CONF}/zookeeper.properties")
@@ -309,7 +588,7 @@ def test_host_stopped_mid_run_fails_alone(sandbox, capsys):
     podman("start", victim["container"])
     wait_booted([victim["container"]])
     rerun = recap(site(sandbox).stdout)
-    report(capsys, f"stopped {victim['instance_id']} mid-run; rerun: {rerun[victim['instance_id']]}")
+    report(f"stopped {victim['instance_id']} mid-run; rerun: {rerun[victim['instance_id']]}")
     assert rerun[victim["instance_id"]]["changed"] > 0
     assert podman("exec", victim["container"], "test", "-s", f"{NIFI_CONF}/zookeeper.properties", check=False).returncode == 0
 

@@ -70,6 +70,7 @@ EMULATOR_ACCOUNT_ID = "123456789012"
 # Terraform runs many slow, independent waits (bucket lifecycles, load balancers, the database)
 # against the emulator; more parallel operations than the default 10 shorten an apply by a third.
 PARALLELISM = "-parallelism=30"
+TEST_SSH_USER_CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtg5odZolx+yY0Hn9LExIQ2I5kSw1AOtGUkm584Fxb3 dataplatform-test-user-ca"
 _ENDPOINTS_BLOCK = re.compile(r"endpoints\s*\{(.*?)\}", re.S)
 _TFVARS_SCALAR = r'^{name}\s*=\s*(?:"([^"]*)"|([^\s#]+))'
 
@@ -153,7 +154,8 @@ class EmulatedEnvironment:
     def overrides(self) -> dict[str, str]:
         """Variables set for the test, and why."""
         if self.name == "local":
-            return {"aws_endpoint_url": self.endpoint}
+            # The sandbox passes its own SSH user CA's key; the tests, this one (no private half exists).
+            return {"aws_endpoint_url": self.endpoint, "ssh_user_ca_public_keys": json.dumps([TEST_SSH_USER_CA_KEY])}
         return {"account_id": EMULATOR_ACCOUNT_ID, "host_ami_id": tfvars_scalar("local", "host_ami_id")}
 
     def _variables(self) -> list[str]:

@@ -7,10 +7,14 @@ and the environment tests (tests/terraform/) assert against the same applied sta
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.harness.moto_server import MotoServer, count_actions
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
+
+ACCOUNTS = ("dev", "ppd", "prod")
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +48,18 @@ def applied_local(local_environment, terraform_emulator) -> EmulatedEnvironment:
         local_environment.apply()
         local_environment.apply_requests = count_actions(terraform_emulator.requests())
     return local_environment
+
+
+@pytest.fixture(scope="session")
+def account_plans(terraform_emulator, tmp_path_factory):
+    """dev, ppd and prod planned against the emulator: ``{name: (environment, future of the plan)}``.
+    Made side by side, since each mostly waits on the emulator; initialised one after the other,
+    because init writes the shared provider cache. Shared by the plan tests and the contract tests."""
+    environments = {}
+    for name in ACCOUNTS:
+        environment = EmulatedEnvironment(name, copy_terraform_tree(tmp_path_factory.mktemp(name)), terraform_emulator.endpoint)
+        environment.init()
+        environments[name] = environment
+    with ThreadPoolExecutor(max_workers=len(ACCOUNTS)) as pool:
+        futures = {name: pool.submit(environment.planned_changes) for name, environment in environments.items()}
+    return {name: (environments[name], futures[name]) for name in ACCOUNTS}

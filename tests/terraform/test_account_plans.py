@@ -6,40 +6,22 @@ image; the committed files stay real. An empty account means every resource is c
 switch of the local sandbox is off.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
+from tests.harness.terraform_fixtures import ACCOUNTS
 
-ACCOUNTS = ("dev", "ppd", "prod")
 # Resources that only the local sandbox leaves out: every real account must create them.
 SANDBOX_SWITCHED_RESOURCES = {"aws_acmpca_permission", "aws_emrserverless_application", "aws_db_parameter_group"}
 
 
-@pytest.fixture(scope="module")
-def account_plans(terraform_emulator, tmp_path_factory):
-    """The three plans, made side by side: each mostly waits on the emulator. Initialised one
-    after the other, because init writes the shared provider cache."""
-    environments = {}
-    for name in ACCOUNTS:
-        environment = EmulatedEnvironment(name, copy_terraform_tree(tmp_path_factory.mktemp(name)), terraform_emulator.endpoint)
-        environment.init()
-        environments[name] = environment
-    with ThreadPoolExecutor(max_workers=len(ACCOUNTS)) as pool:
-        futures = {name: pool.submit(environment.planned_changes) for name, environment in environments.items()}
-    return {name: (environments[name], futures[name]) for name in ACCOUNTS}
-
-
 @pytest.mark.parametrize("name", ACCOUNTS)
-def test_plan_against_the_emulator(name, account_plans, capsys):
+def test_plan_against_the_emulator(name, account_plans, report):
     environment, future = account_plans[name]
     plan = future.result()
     resources = [change for change in plan["resource_changes"] if change["mode"] == "managed"]
-    with capsys.disabled():
-        print(f"\n  [terraform {name}] plan {environment.last('plan').seconds:.0f}s (the three side by side), "
-              f"{len(resources)} resources; test overrides: {environment.overrides}, "
-              "S3 backend replaced by local state, endpoints at the emulator")
+    report(f"plan {environment.last('plan').seconds:.0f}s (the three side by side), "
+           f"{len(resources)} resources; test overrides: {environment.overrides}, "
+           "S3 backend replaced by local state, endpoints at the emulator")
 
     actions = {change["address"]: change["change"]["actions"] for change in resources}
     assert actions and all(action == ["create"] for action in actions.values()), actions

@@ -10,21 +10,15 @@ from tests.harness.terraform import tfvars_scalar
 GROUPS = {"dataplatform-local-nifi-main": "nifi_desired_capacity", "dataplatform-local-airflow-main": "airflow_desired_capacity"}
 
 
-def _report(capsys, *lines):
-    with capsys.disabled():
-        print("\n" + "\n".join(f"  [terraform local] {line}" for line in lines))
-
-
 def _client(emulator, service):
     return boto3.client(service, endpoint_url=emulator.endpoint)
 
 
-def test_apply_succeeds_and_names_what_it_left_out(applied_local, capsys):
+def test_apply_succeeds_and_names_what_it_left_out(applied_local, report):
     apply = applied_local.last("apply")
     init = applied_local.last("init")
     left_out = applied_local.outputs()["left_out"]
-    _report(
-        capsys,
+    report(
         f"init {init.seconds:.0f}s, apply {apply.seconds:.0f}s, {sum(applied_local.apply_requests.values())} AWS requests",
         f"test overrides: {applied_local.overrides}",
         "left out for the emulator:" if left_out else "nothing left out",
@@ -37,9 +31,9 @@ def test_apply_succeeds_and_names_what_it_left_out(applied_local, capsys):
         assert module and "= false" in detail, item
 
 
-def test_second_plan_shows_no_changes(applied_local, capsys):
+def test_second_plan_shows_no_changes(applied_local, report):
     plan = applied_local.plan("-detailed-exitcode", check=False)
-    _report(capsys, f"second plan {plan.seconds:.0f}s, exit code {plan.returncode}")
+    report(f"second plan {plan.seconds:.0f}s, exit code {plan.returncode}")
     assert plan.returncode == 0, f"the second plan is not empty (exit code {plan.returncode}):\n{plan.stdout[-12000:]}"
 
 
@@ -88,9 +82,9 @@ def test_buckets_are_encrypted_versioned_private_and_tls_only(applied_local, ter
     assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == f"{bucket_purpose}/"
 
 
-def test_destroy_removes_everything(local_environment, applied_local, terraform_emulator, capsys):
+def test_destroy_removes_everything(local_environment, applied_local, terraform_emulator, report):
     destroy = applied_local.destroy()
-    _report(capsys, f"destroy {destroy.seconds:.0f}s")
+    report(f"destroy {destroy.seconds:.0f}s")
     assert "Destroy complete!" in destroy.stdout
     assert _client(terraform_emulator, "autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == []
     buckets = [bucket["Name"] for bucket in _client(terraform_emulator, "s3").list_buckets()["Buckets"]]

@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from tests.harness.host_boot import render_user_data, user_data_placeholders
 from tests.harness.terraform import TERRAFORM_DIR, environments, modules, terraform
 
 
@@ -62,15 +63,15 @@ def test_every_checkov_skip_gives_its_reason_on_the_resource():
 
 def test_host_user_data_renders_to_valid_bash(tmp_path):
     """The first-boot script of every host (asg-hosts), rendered as Terraform renders it, parses."""
-    template = (TERRAFORM_DIR / "modules" / "asg-hosts" / "user-data.sh.tftpl").read_text()
-    placeholders = set(re.findall(r"\$\{([a-z_]+)\}", template))
-    assert placeholders == {"data_volume_mount_point", "awx_callback_url", "awx_host_config_key_secret"}
-    for values in ({name: "" for name in placeholders},
-                   {"data_volume_mount_point": "/var/lib/nifi-data",
+    assert user_data_placeholders() == {"ssh_user", "ssh_principals", "ssh_user_ca_public_keys", "data_volume_mount_point",
+                                        "awx_callback_url", "awx_host_config_key_secret"}
+    for values in ({name: "" for name in user_data_placeholders()},
+                   {"ssh_user": "dataplatform", "ssh_principals": "dataplatform-dev",
+                    "ssh_user_ca_public_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1e dataplatform-dev-user-ca",
+                    "data_volume_mount_point": "/var/lib/nifi-data",
                     "awx_callback_url": "https://awx.example.com/api/v2/job_templates/7/callback/",
                     "awx_host_config_key_secret": "dataplatform/dev/nifi/awx-host-config-key"}):
-        script = re.sub(r"\$\{([a-z_]+)\}", lambda match: values[match.group(1)], template).replace("%%{", "%{")
         path = tmp_path / "user-data.sh"
-        path.write_text(script)
+        path.write_text(render_user_data(values))
         result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr

@@ -1,6 +1,6 @@
-"""Checks the NiFi configuration fetched from the scenario's nodes.
+"""Checks the NiFi configuration fetched from a cluster's nodes (the e2e tier fetches the sandbox's).
 
-    python molecule/nifi/check_configuration.py FOLDER
+    python tests/harness/nifi_configuration.py FOLDER
 
 FOLDER holds one subfolder per node with its nifi.properties, authorizers.xml, users.xml,
 authorizations.xml, zookeeper.properties and state-management.xml. Checks, against Apache NiFi
@@ -12,7 +12,8 @@ authorizations.xml, zookeeper.properties and state-management.xml. Checks, again
   requiring client certificates hold; the sensitive properties key is set and shared;
 * the ZooKeeper ensemble is the same everywhere and each server starts ZooKeeper.
 
-Prints one line per check; exits 1 with every failure listed. Never prints a secret value.
+``check(folder)`` returns ``(passed, failed)`` lines; as a program it prints one line per check and
+exits 1 with every failure listed. Never prints a secret value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "collections")]
+for _path in (str(REPO_ROOT), str(REPO_ROOT / "collections")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from lxml import etree  # noqa: E402
 
@@ -39,13 +42,16 @@ PER_NODE_KEYS = {
 }
 
 
-def main(folder: Path) -> int:
+def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Every check on the nodes' files in ``folder`` (one subfolder per node); ``node_addresses``
+    maps a subfolder to the node's address (its private DNS name), the subfolder's name if absent."""
+    node_addresses = node_addresses or {}
     reference = nifi_reference.reference_dir()
     nodes = sorted(path for path in folder.iterdir() if path.is_dir())
     failures: list[str] = []
     report: list[str] = []
 
-    def check(condition: bool, message: str) -> None:
+    def record(condition: bool, message: str) -> None:
         (report if condition else failures).append(("ok    " if condition else "FAIL  ") + message)
 
     schemas = {name: etree.XMLSchema(etree.parse(str(reference / xsd))) for name, xsd in nifi_reference.SCHEMAS.items()}
@@ -53,11 +59,11 @@ def main(folder: Path) -> int:
         for name in XML_FILES:
             schema = schemas[name]
             valid = schema.validate(etree.parse(str(node / name)))
-            check(valid, "%s %s validates against NiFi's %s%s" % (
+            record(valid, "%s %s validates against NiFi's %s%s" % (
                 node.name, name, nifi_reference.SCHEMAS[name], "" if valid else ": %s" % schema.error_log))
     for name in SHARED_FILES:
         contents = {(node / name).read_bytes() for node in nodes}
-        check(len(contents) == 1, "%s is identical on %s" % (name, ", ".join(n.name for n in nodes)))
+        record(len(contents) == 1, "%s is identical on %s" % (name, ", ".join(n.name for n in nodes)))
 
     defaults = json.loads(nifi_reference.ROLE_DEFAULTS_FILE.read_text())
     default_keys = [key for key, _ in defaults["properties"]]
@@ -65,37 +71,44 @@ def main(folder: Path) -> int:
     for node in nodes:
         pairs = parse_properties((node / "nifi.properties").read_text(encoding="iso-8859-1"))
         keys = [key for key, _ in pairs]
-        check(len(keys) == len(set(keys)), "%s nifi.properties has no key twice" % node.name)
+        record(len(keys) == len(set(keys)), "%s nifi.properties has no key twice" % node.name)
         missing = [key for key in default_keys if key not in keys]
-        check(not missing, "%s nifi.properties has all %d keys of NiFi %s's defaults%s" % (
+        record(not missing, "%s nifi.properties has all %d keys of NiFi %s's defaults%s" % (
             node.name, len(default_keys), defaults["release"], "" if not missing else "; missing: %s" % ", ".join(missing)))
         properties[node.name] = dict(pairs)
 
     shared_keys = sorted(set().union(*properties.values()) - PER_NODE_KEYS)
     differing = [key for key in shared_keys if len({props.get(key) for props in properties.values()}) > 1]
-    check(not differing, "the %d cluster-wide nifi.properties values are the same on every node%s" % (
+    record(not differing, "the %d cluster-wide nifi.properties values are the same on every node%s" % (
         len(shared_keys), "" if not differing else "; they differ for: %s" % ", ".join(differing)))
 
     for name, props in properties.items():
-        check(props.get("nifi.cluster.node.address") == name, "%s nifi.cluster.node.address is its private DNS name" % name)
-        check(props.get("nifi.cluster.is.node") == "true", "%s is a cluster node" % name)
+        record(props.get("nifi.cluster.node.address") == node_addresses.get(name, name),
+              "%s nifi.cluster.node.address is its private DNS name" % name)
+        record(props.get("nifi.cluster.is.node") == "true", "%s is a cluster node" % name)
         client_auth_required = (not props.get("nifi.security.user.login.identity.provider")
                                 and not props.get("nifi.security.user.oidc.discovery.url")
                                 and not props.get("nifi.security.user.saml.idp.metadata.url")
                                 and props.get("nifi.security.allow.anonymous.authentication") == "false")
-        check(client_auth_required, "%s: no login provider, OIDC, SAML or anonymous access, so NiFi requires client certificates" % name)
-        check(not props.get("nifi.web.http.port") and props.get("nifi.web.https.port") == "8443", "%s serves HTTPS only, on 8443" % name)
-        check(props.get("nifi.security.user.authorizer") == "managed-authorizer", "%s uses the managed authorizer" % name)
-        check(props.get("nifi.security.autoreload.enabled") == "true", "%s reloads a renewed certificate without a restart" % name)
-        check(len(props.get("nifi.sensitive.props.key", "")) >= 12, "%s has a sensitive properties key (value not shown)" % name)
+        record(client_auth_required, "%s: no login provider, OIDC, SAML or anonymous access, so NiFi requires client certificates" % name)
+        record(not props.get("nifi.web.http.port") and props.get("nifi.web.https.port") == "8443", "%s serves HTTPS only, on 8443" % name)
+        record(props.get("nifi.security.user.authorizer") == "managed-authorizer", "%s uses the managed authorizer" % name)
+        record(props.get("nifi.security.autoreload.enabled") == "true", "%s reloads a renewed certificate without a restart" % name)
+        record(len(props.get("nifi.sensitive.props.key", "")) >= 12, "%s has a sensitive properties key (value not shown)" % name)
 
     zookeeper = dict(parse_properties((nodes[0] / "zookeeper.properties").read_text()))
     servers = sorted(value.split(":")[0] for key, value in zookeeper.items() if key.startswith("server."))
-    starters = sorted(name for name, props in properties.items() if props["nifi.state.management.embedded.zookeeper.start"] == "true")
-    check(servers == starters, "the ZooKeeper servers (%s) are exactly the nodes that start embedded ZooKeeper" % ", ".join(servers))
+    starters = sorted(node_addresses.get(name, name) for name, props in properties.items()
+                      if props["nifi.state.management.embedded.zookeeper.start"] == "true")
+    record(servers == starters, "the ZooKeeper servers (%s) are exactly the nodes that start embedded ZooKeeper" % ", ".join(servers))
     connect = sorted(part.split(":")[0] for part in properties[nodes[0].name]["nifi.zookeeper.connect.string"].split(","))
-    check(connect == servers, "nifi.zookeeper.connect.string names the ZooKeeper servers")
+    record(connect == servers, "nifi.zookeeper.connect.string names the ZooKeeper servers")
 
+    return report, failures
+
+
+def main(folder: Path) -> int:
+    report, failures = check(folder)
     for line in report + failures:
         print(line)
     return 1 if failures else 0

@@ -7,7 +7,8 @@ For each unit: RSS, and PSS, the proportional set size, which splits shared page
 processes sharing them. PSS is the figure that adds up: LocalExecutor's workers and the API
 server's workers are forks sharing most of their pages.
 
-Usage: service_memory.py CONTAINER_ID
+Usage: service_memory.py CONTAINER_ID (the e2e tier and benchmarks/converge.py import
+``unit_memory``).
 """
 
 import json
@@ -34,9 +35,9 @@ def kib(pid, field):
     return 0
 
 
-def main():
-    container_id = sys.argv[1]
-    totals = {unit: {"unit": unit, "processes": 0, "rss_kib": 0, "pss_kib": 0} for unit in UNITS}
+def unit_memory(container_id, units=UNITS):
+    """``[{"unit", "processes", "rss_kib", "pss_kib"}]`` of the container's ``units``."""
+    totals = {unit: {"unit": unit, "processes": 0, "rss_kib": 0, "pss_kib": 0} for unit in units}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             unit = unit_of(pid, container_id)
@@ -46,8 +47,12 @@ def main():
                 totals[unit]["processes"] += 1
         except OSError:
             continue  # the process ended meanwhile
-    for unit in UNITS:
-        print(json.dumps(totals[unit]))
+    return [totals[unit] for unit in units]
+
+
+def main():
+    for entry in unit_memory(sys.argv[1]):
+        print(json.dumps(entry))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""Consecutive ``terraform apply`` + ``destroy`` cycles of ``terraform/environments/local`` against
+the moto server, as the sandbox and the tests run them: how many pass in a row, and how long each
+step takes.
+
+    .venv/bin/python benchmarks/terraform_cycles.py [--cycles 10] [--keep-going]
+
+Each cycle runs on a new moto server and a new copy of ``terraform/`` (initialised once, from the
+provider mirror). A failed step prints Terraform's error and, with ``--keep-going``, the next cycle
+starts; the summary counts the clean cycles. Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.harness.moto_server import MotoServer  # noqa: E402
+from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=10)
+    parser.add_argument("--keep-going", action="store_true", help="go on after a failed cycle")
+    args = parser.parse_args()
+
+    timings: dict[str, list[float]] = {"apply": [], "destroy": []}
+    server_errors: dict[str, int] = {}
+    slowest: dict[str, float] = {}
+    clean = 0
+    with tempfile.TemporaryDirectory(prefix="terraform-cycles-") as folder:
+        copy = copy_terraform_tree(Path(folder))
+        for cycle in range(1, args.cycles + 1):
+            with MotoServer(log_path=Path(folder) / f"moto-{cycle}.log") as server:
+                environment = EmulatedEnvironment("local", copy, server.endpoint)
+                (copy / "environments" / "local" / "terraform.tfstate").unlink(missing_ok=True)
+                failed = None
+                for step in ("init", "apply", "destroy"):
+                    if step == "init" and cycle > 1:
+                        continue
+                    run = getattr(environment, step)
+                    try:
+                        result = run()
+                    except AssertionError as error:
+                        failed = f"{step}: {str(error)[-3000:]}"
+                        break
+                    if step in timings:
+                        timings[step].append(result.seconds)
+                for entry in server.requests():
+                    key = f"{entry['service']}:{entry['action']}"
+                    if entry.get("status", 200) >= 500:
+                        server_errors[key] = server_errors.get(key, 0) + 1
+                    if entry.get("seconds", 0) > slowest.get(key, 0):
+                        slowest[key] = entry["seconds"]
+                if failed:
+                    print(f"cycle {cycle}: FAILED at {failed}", flush=True)
+                    kept = Path(tempfile.gettempdir()) / f"terraform-cycles-moto-{cycle}.json"
+                    kept.write_text(json.dumps(server.requests()))
+                    print(f"  the moto server's request log is kept in {kept}", flush=True)
+                    if not args.keep_going:
+                        break
+                else:
+                    clean += 1
+                    print(f"cycle {cycle}: clean (apply {timings['apply'][-1]:.0f}s, destroy {timings['destroy'][-1]:.0f}s)",
+                          flush=True)
+    print(f"\n{clean} of {cycle} cycles clean")
+    print(f"  requests the moto server answered with 5xx: {sum(server_errors.values())}"
+          + "".join(f"\n    {action} x{count}" for action, count in sorted(server_errors.items())))
+    print("  the slowest answers of the moto server: " + ", ".join(
+        f"{action} {seconds:.1f}s" for action, seconds in sorted(slowest.items(), key=lambda item: -item[1])[:5]))
+    for step, values in timings.items():
+        if values:
+            print(f"  {step}: median {statistics.median(values):.0f}s, max {max(values):.0f}s over {len(values)} runs")
+    sys.exit(0 if clean == cycle else 1)
+
+
+if __name__ == "__main__":
+    main()

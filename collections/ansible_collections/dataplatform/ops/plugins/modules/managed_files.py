@@ -93,7 +93,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changed_paths:
+updated_paths:
   description: The directories and files created or changed (content, owner, group or mode).
   returned: always
   type: list
@@ -220,16 +220,16 @@ def main():
         ),
         supports_check_mode=True,
     )
-    changed_paths, diffs = [], []
+    updated_paths, diffs = [], []
     for entry in module.params["directories"]:
         if ensure_directory(module, entry):
-            changed_paths.append(entry["path"])
+            updated_paths.append(entry["path"])
     for entry in module.params["files"]:
         if not os.path.isabs(entry["path"]):
             module.fail_json(msg="%s is not an absolute path" % entry["path"])
         if ensure_file(module, entry, diffs):
-            changed_paths.append(entry["path"])
-    result = {"changed": bool(changed_paths), "changed_paths": changed_paths}
+            updated_paths.append(entry["path"])
+    result = {"changed": bool(updated_paths), "updated_paths": updated_paths}
     if diffs:
         result["diff"] = diffs
     module.exit_json(**result)

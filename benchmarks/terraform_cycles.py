@@ -6,13 +6,16 @@ step takes.
 
 Each cycle runs on a new moto server and a new copy of ``terraform/`` (initialised once, from the
 provider mirror). A failed step prints Terraform's error and, with ``--keep-going``, the next cycle
-starts; the summary counts the clean cycles. Not part of ``make test``.
+starts; the summary counts the clean cycles, the requests the provider had to send again (from its
+debug log: a retry of a request the server already carried out is how a duplicate rule arises)
+and the moto server's 5xx answers and slowest requests. Not part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +36,7 @@ def main() -> None:
 
     timings: dict[str, list[float]] = {"apply": [], "destroy": []}
     server_errors: dict[str, int] = {}
+    retries: list[int] = []
     slowest: dict[str, float] = {}
     clean = 0
     with tempfile.TemporaryDirectory(prefix="terraform-cycles-") as folder:
@@ -42,6 +46,8 @@ def main() -> None:
                 environment = EmulatedEnvironment("local", copy, server.endpoint)
                 (copy / "environments" / "local" / "terraform.tfstate").unlink(missing_ok=True)
                 failed = None
+                provider_log = Path(folder) / f"provider-{cycle}.log"
+                os.environ.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(provider_log))
                 for step in ("init", "apply", "destroy"):
                     if step == "init" and cycle > 1:
                         continue
@@ -53,6 +59,10 @@ def main() -> None:
                         break
                     if step in timings:
                         timings[step].append(result.seconds)
+                if provider_log.exists():
+                    retried = sum(1 for line in provider_log.open(errors="replace") if "retrying request" in line)
+                    retries.append(retried)
+                    provider_log.unlink()
                 for entry in server.requests():
                     key = f"{entry['service']}:{entry['action']}"
                     if entry.get("status", 200) >= 500:
@@ -71,6 +81,7 @@ def main() -> None:
                     print(f"cycle {cycle}: clean (apply {timings['apply'][-1]:.0f}s, destroy {timings['destroy'][-1]:.0f}s)",
                           flush=True)
     print(f"\n{clean} of {cycle} cycles clean")
+    print(f"  requests the provider sent again: {sum(retries)} ({', '.join(map(str, retries))} by cycle)")
     print(f"  requests the moto server answered with 5xx: {sum(server_errors.values())}"
           + "".join(f"\n    {action} x{count}" for action, count in sorted(server_errors.items())))
     print("  the slowest answers of the moto server: " + ", ".join(

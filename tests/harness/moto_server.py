@@ -101,7 +101,7 @@ class CountingMiddleware:
             length = environ.get("CONTENT_LENGTH")
             if length:
                 body = environ["wsgi.input"].read(int(length))
-            elif environ.get("wsgi.input_terminated"):
+            elif environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
                 # A chunked body (no Content-Length): the server ends the stream where the body ends.
                 body = environ["wsgi.input"].read()
                 environ["CONTENT_LENGTH"] = str(len(body))
@@ -243,20 +243,25 @@ def main() -> None:
     # like a real one, so Terraform can attach them.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
     from moto.server import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import make_server
 
     app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
     # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks).
     import moto_gaps
 
     app = moto_gaps.install(app)
-    ssl_context = (args.certificate, args.key) if args.certificate else None
-    server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print(f"moto server on {'https' if ssl_context else 'http'}://{args.host}:{args.port}", flush=True)
-    server.serve_forever()
-
+    # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
+    # busy cores) the development server reset connections after it had answered, so clients
+    # retried requests it had already carried out (a duplicate security group rule, a rule
+    # revoked twice). cheroot closes a connection only after the answer is read.
+    server = wsgi.Server((args.host, args.port), app, numthreads=32, request_queue_size=128, timeout=60)
+    if args.certificate:
+        server.ssl_adapter = BuiltinSSLAdapter(args.certificate, args.key)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
+    print(f"moto server on {'https' if args.certificate else 'http'}://{args.host}:{args.port}", flush=True)
+    server.safe_start()
 
 if __name__ == "__main__":
     main()

@@ -112,6 +112,7 @@ def report(request):
 
 
 def pytest_terminal_summary(terminalreporter):
+    _write_time_by_tier(terminalreporter)
     lines = []
     for reports in terminalreporter.stats.values():
         for test_report in reports:
@@ -124,6 +125,24 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures the tests report")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def _write_time_by_tier(terminalreporter):
+    """Wall time of each tier's tests (set-up, call and tear-down), session fixtures included."""
+    seconds, counts = {}, {}
+    for reports in terminalreporter.stats.values():
+        for test_report in reports:
+            when = getattr(test_report, "when", None)
+            if when not in ("setup", "call", "teardown"):
+                continue
+            tier = next((name for name in _TIERS if name in test_report.keywords), "other")
+            seconds[tier] = seconds.get(tier, 0.0) + test_report.duration
+            if when == "call":
+                counts[tier] = counts.get(tier, 0) + 1
+    if seconds:
+        terminalreporter.section("time by tier")
+        for tier in sorted(seconds, key=seconds.get, reverse=True):
+            terminalreporter.write_line(f"{tier:<12} {seconds[tier] / 60:6.1f} min  {counts.get(tier, 0):4d} tests")
 
 
 # Tests that share a session's heavy state run in one worker when the run is parallel (pytest-xdist
@@ -140,6 +159,9 @@ _TIER_BY_FOLDER = {
     "molecule": "molecule",
     "e2e": "e2e",
 }
+
+
+_TIERS = tuple(dict.fromkeys(_TIER_BY_FOLDER.values()))
 
 
 def pytest_collection_modifyitems(items):

@@ -19,6 +19,7 @@ locals {
       log_group_name = var.log_group_names.nifi
       read_buckets   = ["artifacts", "truststore"]
       write_buckets  = ["bronze"]
+      delete_buckets = []
       log_prefix     = "nifi/"
       secret_folder  = "nifi"
     }
@@ -27,6 +28,8 @@ locals {
       log_group_name = var.log_group_names.airflow
       read_buckets   = ["artifacts", "truststore", "dags", "bronze"]
       write_buckets  = ["silver", "gold"]
+      # The pipeline's DAGs move objects out of bronze once they are in silver.
+      delete_buckets = ["bronze"]
       log_prefix     = "airflow/"
       secret_folder  = "airflow"
     }
@@ -114,6 +117,15 @@ data "aws_iam_policy_document" "host" {
     sid       = "WriteBuckets"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [for purpose in each.value.write_buckets : "${var.bucket_arns[purpose]}/*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.delete_buckets) > 0 ? [each.value.delete_buckets] : []
+    content {
+      sid       = "DeleteFromBuckets"
+      actions   = ["s3:DeleteObject"]
+      resources = [for purpose in statement.value : "${var.bucket_arns[purpose]}/*"]
+    }
   }
 
   statement {
@@ -208,6 +220,15 @@ data "aws_iam_policy_document" "automation" {
       variable = "aws:ResourceTag/dataplatform:env"
       values   = [var.environment]
     }
+  }
+
+  # An instance waits in its group's launch hook until the converge that configured it lets it
+  # into service (lifecycle-launch.yml); a NiFi node leaves through the termination hook once the
+  # decommission job took it out of the cluster (nifi-decommission.yml).
+  statement {
+    sid       = "CompleteTheHostsLifecycleActions"
+    actions   = ["autoscaling:CompleteLifecycleAction"]
+    resources = [for name in [var.nifi_asg_name, var.airflow_asg_name] : "arn:${local.partition}:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${name}"]
   }
 
   # The host makes the key and the CSR; the controller checks the CSR and has it signed.

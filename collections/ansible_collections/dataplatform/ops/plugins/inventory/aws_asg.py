@@ -27,7 +27,9 @@ description:
   - "Every host is in these groups: C(asg_<group name>), C(role_<dataplatform:role>),
     C(env_<dataplatform:env>), C(cluster_<dataplatform:cluster>), C(lifecycle_<state>) (lower
     case, for example C(lifecycle_inservice), C(lifecycle_terminating_wait)) and
-    C(az_<availability zone>), with characters that are invalid in group names replaced by C(_)."
+    C(az_<availability zone>), with characters that are invalid in group names replaced by C(_).
+    A C(lifecycle_<state>) group exists for every state O(lifecycle_states) selects, with no host
+    in it too, so a play can target the hosts of one state without a warning when there are none."
   - With O(cache) on, the cache holds the API answers, not the built inventory, so changes to
     O(hostnames), O(lifecycle_states), O(ansible_host_source), O(compose), O(groups) and
     O(keyed_groups) apply to cached runs. Changing O(regions), O(asg_names) or O(asg_tags)
@@ -295,6 +297,11 @@ class InventoryModule(AWSInventoryBase):
         composed_groups = self.get_option("groups")
         keyed_groups = self.get_option("keyed_groups")
         group_names = {}
+        # A group for every selected state, empty ones too: a play for the hosts in one state
+        # (lifecycle_pending_wait at the end of site.yml) then matches no host without a warning.
+        for state in sorted(settings["lifecycle_states"]):
+            raw_group = asg_inventory.lifecycle_group(state)
+            group_names[raw_group] = self.inventory.add_group(self._sanitize_group_name(raw_group))
         for name, variables in hosts:
             self.inventory.add_host(name)
             for variable, value in variables.items():

@@ -191,6 +191,11 @@ def host_variables(region, group, member, instance, ansible_host_source):
     return variables
 
 
+def lifecycle_group(state):
+    """Unsanitised name of the group of the hosts in one lifecycle state (``lifecycle_pending:wait``)."""
+    return "lifecycle_%s" % state.lower()
+
+
 def platform_groups(variables):
     """Unsanitised names of the groups a host belongs to, from its variables."""
     groups = ["asg_%s" % variables["asg_name"]]
@@ -198,7 +203,7 @@ def platform_groups(variables):
         if variables.get(variable):
             groups.append("%s_%s" % (prefix, variables[variable]))
     if variables.get("lifecycle_state"):
-        groups.append("lifecycle_%s" % variables["lifecycle_state"].lower())
+        groups.append(lifecycle_group(variables["lifecycle_state"]))
     if variables.get("availability_zone"):
         groups.append("az_%s" % variables["availability_zone"])
     return groups

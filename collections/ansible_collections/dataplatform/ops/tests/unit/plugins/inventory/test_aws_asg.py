@@ -111,6 +111,12 @@ def test_state_selection_applies_when_the_inventory_is_built():
     assert members(inventory, "lifecycle_terminating_wait") == ["i-3"]
 
 
+def test_every_selected_state_has_its_group_even_when_empty():
+    inventory = build()
+    assert members(inventory, "lifecycle_pending_proceed") == []
+    assert "lifecycle_terminating_wait" not in inventory.groups  # not selected by the default
+
+
 def test_compose_sets_variables_from_the_host_variables():
     inventory = build(compose={
         "ansible_host": trust_as_template("private_dns_name"),

@@ -3,12 +3,49 @@
 Tests still talk to the server over HTTP with the real AWS SDK and the project's modules; only the
 missing answer is supplied here. Each emulation says what it checks and what it cannot.
 
-* ``autoscaling:CompleteLifecycleAction`` (moto answers it with a 500). Checked as AWS does: the
-  group exists, the hook exists on it, the instance belongs to it, the result is CONTINUE or
-  ABANDON (otherwise a ``ValidationError``). Not checked: whether an action is pending, because
-  moto stores lifecycle hooks without enforcing them, so no instance is ever in a ``Wait`` state.
-  Every completion is recorded; ``GET /_dataplatform/lifecycle-actions`` lists them and moto's
-  reset clears them.
+* **Lifecycle hooks** (moto stores them without enforcing them: every instance is InService at
+  once; it ignores CreateAutoScalingGroup's ``LifecycleHookSpecificationList``; it has no
+  CompleteLifecycleAction (a 500) and no RecordLifecycleActionHeartbeat). Emulated as AWS documents:
+
+  - CreateAutoScalingGroup's ``LifecycleHookSpecificationList`` puts those hooks on the group
+    before its first instances launch (a transition other than launching/terminating is a
+    ``ValidationError``; a group that fails to be created leaves none behind).
+  - An instance launched into a group with an ``autoscaling:EC2_INSTANCE_LAUNCHING`` hook waits in
+    ``Pending:Wait`` (DescribeAutoScalingGroups and DescribeAutoScalingInstances show it) and
+    counts toward the group's capacity; with several launch hooks it waits for each of them.
+    Instances already in the group when a hook is put stay as they are (AWS applies a hook to
+    later launches only).
+  - ``CompleteLifecycleAction`` checks the group, the hook, the instance (``InstanceId``, or the
+    action's ``LifecycleActionToken``) and the result (CONTINUE or ABANDON), then the pending
+    action: none pending for that instance and hook is a ``ValidationError`` "No active Lifecycle
+    Action found …", as from AWS (completing twice, or after the timeout). CONTINUE puts the
+    instance in service once no launch hook holds it; ABANDON terminates it (EC2 state
+    terminated, out of the group) and the group launches a replacement, which waits in turn.
+    Every completion is recorded; ``GET /_dataplatform/lifecycle-actions`` lists them. AWS hands
+    out an action's token only in the hook's notification, which is not emulated;
+    ``GET /_dataplatform/lifecycle-actions/pending`` lists the pending actions with their tokens
+    instead.
+  - ``RecordLifecycleActionHeartbeat`` (same checks) restarts the action's heartbeat timeout; when
+    an action has waited its hook's ``HeartbeatTimeout`` (default 3600 s) without completion, the
+    hook's ``DefaultResult`` is applied as above (a timer in the server process; it is not
+    recorded as a completion). For the sandbox and the tests every timeout may be shortened: the
+    environment variable ``DATAPLATFORM_LIFECYCLE_TIMEOUT_SECONDS`` of the server process caps
+    each hook's timeout, and ``POST /_dataplatform/lifecycle-timeout`` with a number of seconds as
+    its body sets that cap for the running server (an empty body goes back to the variable).
+    A cap applies to actions started or heartbeated after it is set.
+  - One leniency AWS does not have: an instance that was already in its group when the hook was
+    put (the state the older tests build, describing such instances as waiting through a static
+    inventory) may have that hook's action completed once; the completion is recorded and the
+    instance's state is left alone.
+  - Not emulated: the ``autoscaling:EC2_INSTANCE_TERMINATING`` transition (scale-in and
+    TerminateInstanceInAutoScalingGroup end instances at once, as in moto; no instance is ever in
+    ``Terminating:Wait``), because holding leaving instances would hold Terraform's drain of a
+    group on destroy for the hook's timeout; the global timeout (48 h or 100 heartbeats);
+    notifications to the hook's target; DeleteLifecycleHook ending the hook's pending actions
+    (they end at their timeout with its default result); load balancers keeping a waiting
+    instance out (moto registers it with the group's load balancers and target groups at launch). Autoscaling API calls are served one at a
+    time, so the timer never changes a group while a call reads or changes it; EC2 calls are not
+    serialized with it. moto's reset cancels every pending action and timer.
 * ``ec2:GetConsoleOutput`` (moto answers every instance with the same canned kernel log). An
   instance's console is what the host printed: whoever plays the hypervisor (the sandbox, reading
   its container's tty) posts it to ``POST /_dataplatform/console-output/<instance-id>``, and
@@ -29,12 +66,23 @@ missing answer is supplied here. Each emulation says what it checks and what it 
 from __future__ import annotations
 
 import json
+import os
 import threading
+import uuid
+from dataclasses import dataclass, field
 
 LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions"
+PENDING_LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions/pending"
+LIFECYCLE_TIMEOUT_PATH = "/_dataplatform/lifecycle-timeout"
 CONSOLE_OUTPUT_PATH = "/_dataplatform/console-output/"
+LIFECYCLE_TIMEOUT_VARIABLE = "DATAPLATFORM_LIFECYCLE_TIMEOUT_SECONDS"
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+TRANSITIONS = (LAUNCHING, "autoscaling:EC2_INSTANCE_TERMINATING")
+PENDING_WAIT = "Pending:Wait"
 
-_lock = threading.Lock()
+# Reentrant: an ABANDON applied under the lock terminates an instance, and moto's replacement
+# launch comes back through the emulated launch, which takes the lock again.
+_lock = threading.RLock()
 _lifecycle_actions: list[dict] = []
 _console_output: dict[str, str] = {}
 # The context keys of the request being served (set per request by GapsMiddleware).
@@ -106,30 +154,262 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
     return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
 
 
-def _complete_lifecycle_action(self):
+@dataclass(eq=False)
+class _LifecycleAction:
+    """One instance waiting for one hook, as the lifecycle-hook emulation holds it."""
+
+    backend: object
+    group_name: str
+    hook_name: str
+    instance_id: str
+    default_result: str
+    heartbeat_timeout: float
+    token: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timer: threading.Timer | None = None
+
+
+# Pending actions by (instance id, hook name); moto's instance ids are unique across backends.
+_pending: dict[tuple[str, str], _LifecycleAction] = {}
+# Instances already in a group when a hook was put on it, by (account, region, group, hook).
+_predating: dict[tuple[str, str, str, str], set[str]] = {}
+# The cap set through LIFECYCLE_TIMEOUT_PATH; None: the environment variable's, if any.
+_timeout_cap: float | None = None
+
+
+def _hook_key(backend, group_name: str, hook_name: str) -> tuple[str, str, str, str]:
+    return (backend.account_id, backend.region_name, group_name, hook_name)
+
+
+def _effective_timeout(hook_timeout) -> float:
+    cap = _timeout_cap
+    if cap is None and os.environ.get(LIFECYCLE_TIMEOUT_VARIABLE):
+        cap = float(os.environ[LIFECYCLE_TIMEOUT_VARIABLE])
+    timeout = float(hook_timeout or 3600)
+    return min(timeout, cap) if cap is not None else timeout
+
+
+def _arm(action: _LifecycleAction) -> None:
+    """(Re)starts the action's heartbeat timeout. Call with ``_lock`` held."""
+    if action.timer is not None:
+        action.timer.cancel()
+    action.timer = threading.Timer(action.heartbeat_timeout, _time_out, args=(action,))
+    action.timer.daemon = True
+    action.timer.start()
+
+
+def _time_out(action: _LifecycleAction) -> None:
+    with _lock:
+        # A completion, a heartbeat's new timer or a reset may have won the race for the lock.
+        if _pending.get((action.instance_id, action.hook_name)) is not action:
+            return
+        _end_action(action, action.default_result)
+
+
+def _group_state(backend, group_name: str, instance_id: str):
+    group = backend.autoscaling_groups.get(group_name)
+    if group is None:
+        return None, None
+    return group, next((state for state in group.instance_states if state.instance.id == instance_id), None)
+
+
+def _end_action(action: _LifecycleAction, result: str) -> None:
+    """Applies a launch action's result to its instance. Call with ``_lock`` held."""
+    _pending.pop((action.instance_id, action.hook_name), None)
+    if action.timer is not None:
+        action.timer.cancel()
+    backend = action.backend
+    group, state = _group_state(backend, action.group_name, action.instance_id)
+    if state is None:
+        return  # the instance left the group meanwhile (scale-in, TerminateInstances, group deleted)
+    if result == "ABANDON":
+        for key, other in list(_pending.items()):
+            if key[0] == action.instance_id:
+                _pending.pop(key)
+                if other.timer is not None:
+                    other.timer.cancel()
+        backend.ec2_backend.terminate_instances([action.instance_id])
+        # moto's own path for a terminated group instance: out of the group, a replacement launched
+        # for the capacity it held, the load balancers told.
+        backend.notify_terminate_instances([action.instance_id])
+        backend.elbv2_backend.notify_terminate_instances([action.instance_id])
+        return
+    if not any(key[0] == action.instance_id for key in _pending):
+        state.lifecycle_state = "InService"
+        backend.update_attached_elbs(group.name)
+
+
+def _launch_hooks(backend, group_name: str) -> list:
+    return [hook for hook in backend.lifecycle_hooks.values()
+            if hook.auto_scaling_group_name == group_name and hook.lifecycle_transition == LAUNCHING]
+
+
+def _emulated_launch(original):
+    def replace_autoscaling_group_instances(self, count_needed, propagated_tags):
+        with _lock:
+            before = {state.instance.id for state in self.instance_states}
+            original(self, count_needed, propagated_tags)
+            hooks = _launch_hooks(self.autoscaling_backend, self.name)
+            if not hooks:
+                return
+            for state in self.instance_states:
+                if state.instance.id in before:
+                    continue
+                state.lifecycle_state = PENDING_WAIT
+                for hook in hooks:
+                    action = _LifecycleAction(self.autoscaling_backend, self.name, hook.name, state.instance.id,
+                                              hook.default_result, _effective_timeout(hook.heartbeat_timeout))
+                    _pending[(action.instance_id, hook.name)] = action
+                    _arm(action)
+
+    return replace_autoscaling_group_instances
+
+
+def _active_instances(self):
+    # A waiting instance holds its place in the group's capacity, so moto launches no extra one.
+    return [state for state in self.instance_states if state.lifecycle_state in ("InService", PENDING_WAIT)]
+
+
+def _emulated_create_lifecycle_hook(original):
+    def create_lifecycle_hook(self, name, as_name, transition, timeout, result):
+        with _lock:
+            is_new = f"{as_name}_{name}" not in self.lifecycle_hooks
+            hook = original(self, name, as_name, transition, timeout, result)
+            group = self.autoscaling_groups.get(as_name)
+            if is_new:
+                _predating[_hook_key(self, as_name, name)] = {
+                    state.instance.id for state in (group.instance_states if group else [])}
+            return hook
+
+    return create_lifecycle_hook
+
+
+def _emulated_create_auto_scaling_group(original):
+    def create_auto_scaling_group(self):
+        from moto.autoscaling.exceptions import ValidationError
+
+        group_name = self._get_param("AutoScalingGroupName")
+        specifications = self._get_param("LifecycleHookSpecificationList", []) or []
+        backend = self.autoscaling_backend
+        for specification in specifications:
+            if specification.get("LifecycleTransition") not in TRANSITIONS:
+                raise ValidationError("LifecycleTransition must be one of %s, not %s"
+                                      % (", ".join(TRANSITIONS), specification.get("LifecycleTransition")))
+        created = []
+        for specification in specifications:
+            name = specification["LifecycleHookName"]
+            if f"{group_name}_{name}" not in backend.lifecycle_hooks:
+                created.append(name)
+            timeout = specification.get("HeartbeatTimeout")
+            backend.create_lifecycle_hook(name=name, as_name=group_name, transition=specification["LifecycleTransition"],
+                                          timeout=int(timeout) if timeout is not None else None,
+                                          result=specification.get("DefaultResult"))
+        try:
+            return original(self)
+        except Exception:
+            with _lock:
+                for name in created:
+                    backend.delete_lifecycle_hook(group_name, name)
+                    _predating.pop(_hook_key(backend, group_name, name), None)
+            raise
+
+    return create_auto_scaling_group
+
+
+def _serialized(original):
+    def call_action(self):
+        with _lock:
+            return original(self)
+
+    return call_action
+
+
+def _lifecycle_request(self):
+    """The group, hook and instance a lifecycle action call names, checked as AWS checks them, and
+    its pending action (None if there is none)."""
     from moto.autoscaling.exceptions import ValidationError
-    from moto.core.responses import EmptyResult
 
     group_name = self._get_param("AutoScalingGroupName")
     hook_name = self._get_param("LifecycleHookName")
     instance_id = self._get_param("InstanceId")
-    result = self._get_param("LifecycleActionResult")
+    token = self._get_param("LifecycleActionToken")
     backend = self.autoscaling_backend
     group = backend.autoscaling_groups.get(group_name)
     if group is None:
         raise ValidationError("Group %s not found" % group_name)
     if "%s_%s" % (group_name, hook_name) not in backend.lifecycle_hooks:
         raise ValidationError("No Lifecycle Hook found with name %s for group %s" % (hook_name, group_name))
+    if not instance_id and not token:
+        raise ValidationError("Either InstanceId or LifecycleActionToken must be given")
+    if instance_id:
+        action = _pending.get((instance_id, hook_name))
+        if action is not None and action.backend is not backend:
+            action = None
+    else:
+        action = next((candidate for candidate in _pending.values() if candidate.token == token
+                       and candidate.backend is backend and candidate.hook_name == hook_name), None)
+        if action is None:
+            raise ValidationError("No active Lifecycle Action found with token %s" % token)
+        instance_id = action.instance_id
     if instance_id not in [state.instance.id for state in group.instance_states]:
         raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
-    if result not in ("CONTINUE", "ABANDON"):
-        raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON, not %s" % result)
+    if action is not None and action.group_name != group_name:
+        action = None
+    return group_name, hook_name, instance_id, action
+
+
+def _complete_lifecycle_action(self):
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.core.responses import EmptyResult
+
+    result = self._get_param("LifecycleActionResult")
     with _lock:
+        group_name, hook_name, instance_id, action = _lifecycle_request(self)
+        if result not in ("CONTINUE", "ABANDON"):
+            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON, not %s" % result)
+        if action is None:
+            predating = _predating.get(_hook_key(self.autoscaling_backend, group_name, hook_name), set())
+            if instance_id not in predating:
+                raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
+            predating.discard(instance_id)
+        else:
+            _end_action(action, result)
         _lifecycle_actions.append(
             {"AutoScalingGroupName": group_name, "LifecycleHookName": hook_name, "InstanceId": instance_id,
              "LifecycleActionResult": result}
         )
     return EmptyResult()
+
+
+def _record_lifecycle_action_heartbeat(self):
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.core.responses import EmptyResult
+
+    with _lock:
+        _, _, instance_id, action = _lifecycle_request(self)
+        if action is None:
+            raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
+        hook = self.autoscaling_backend.lifecycle_hooks.get("%s_%s" % (action.group_name, action.hook_name))
+        action.heartbeat_timeout = _effective_timeout(hook.heartbeat_timeout if hook else action.heartbeat_timeout)
+        _arm(action)
+    return EmptyResult()
+
+
+def _set_timeout_cap(seconds: float | None) -> None:
+    global _timeout_cap
+    with _lock:
+        _timeout_cap = seconds
+
+
+def _forget_lifecycle_actions() -> None:
+    global _timeout_cap
+    with _lock:
+        for action in _pending.values():
+            if action.timer is not None:
+                action.timer.cancel()
+        _pending.clear()
+        _predating.clear()
+        _lifecycle_actions.clear()
+        _timeout_cap = None
 
 
 def _get_console_output(self):
@@ -149,7 +429,7 @@ def _get_console_output(self):
 
 
 class GapsMiddleware:
-    """Serves the record of emulated calls and clears it on moto's reset."""
+    """Serves the record of emulated calls and the lifecycle timeout cap, and clears them on moto's reset."""
 
     def __init__(self, app):
         self.app = app
@@ -162,6 +442,27 @@ class GapsMiddleware:
                 payload = json.dumps(_lifecycle_actions).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
             return [payload]
+        if path == PENDING_LIFECYCLE_ACTIONS_PATH:
+            with _lock:
+                payload = json.dumps([
+                    {"AutoScalingGroupName": action.group_name, "LifecycleHookName": action.hook_name,
+                     "InstanceId": action.instance_id, "LifecycleActionToken": action.token}
+                    for action in _pending.values()]).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+            return [payload]
+        if path == LIFECYCLE_TIMEOUT_PATH and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            text = environ["wsgi.input"].read(length).decode("ascii", "replace").strip()
+            try:
+                cap = float(text) if text else None
+            except ValueError:
+                cap = -1.0
+            if cap is not None and cap <= 0:
+                start_response("400 Bad Request", [("Content-Length", "0")])
+                return [b""]
+            _set_timeout_cap(cap)
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
         if path.startswith(CONSOLE_OUTPUT_PATH) and environ.get("REQUEST_METHOD") == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             text = environ["wsgi.input"].read(length).decode("utf-8", "replace")
@@ -170,17 +471,26 @@ class GapsMiddleware:
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == "/moto-api/reset":
+            _forget_lifecycle_actions()
             with _lock:
-                _lifecycle_actions.clear()
                 _console_output.clear()
         return self.app(environ, start_response)
 
 
 def install(app):
     """Adds the emulated APIs to moto and wraps the server's WSGI ``app``."""
+    from moto.autoscaling.models import AutoScalingBackend, FakeAutoScalingGroup
     from moto.autoscaling.responses import AutoScalingResponse
 
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action
+    AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat
+    AutoScalingResponse.create_auto_scaling_group = _emulated_create_auto_scaling_group(
+        AutoScalingResponse.create_auto_scaling_group)
+    AutoScalingResponse.call_action = _serialized(AutoScalingResponse.call_action)
+    AutoScalingBackend.create_lifecycle_hook = _emulated_create_lifecycle_hook(AutoScalingBackend.create_lifecycle_hook)
+    FakeAutoScalingGroup.replace_autoscaling_group_instances = _emulated_launch(
+        FakeAutoScalingGroup.replace_autoscaling_group_instances)
+    FakeAutoScalingGroup.active_instances = _active_instances
     from moto.ec2.responses import EC2Response
     from moto.iam.access_control import IAMPolicyStatement
 

@@ -61,3 +61,19 @@ def test_an_operator_not_evaluated_here_is_read_strictly():
     allow = {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": f"{BUCKET}/*", "Condition": condition}
     assert permission([deny]) == PermissionResult.DENIED
     assert permission([allow]) == PermissionResult.NEUTRAL
+
+
+@pytest.mark.parametrize("variable, cap, hook_timeout, seconds", [
+    (None, None, 1800, 1800.0),
+    (None, None, None, 3600.0),  # AWS's default heartbeat timeout
+    ("2", None, 1800, 2.0),
+    ("2", None, 1, 1.0),  # a cap never lengthens a hook's timeout
+    ("2", 5.0, 1800, 5.0),  # the server's cap, set over HTTP, overrides the variable
+])
+def test_the_lifecycle_timeout_cap(monkeypatch, variable, cap, hook_timeout, seconds):
+    if variable is None:
+        monkeypatch.delenv(moto_gaps.LIFECYCLE_TIMEOUT_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(moto_gaps.LIFECYCLE_TIMEOUT_VARIABLE, variable)
+    monkeypatch.setattr(moto_gaps, "_timeout_cap", cap)
+    assert moto_gaps._effective_timeout(hook_timeout) == seconds

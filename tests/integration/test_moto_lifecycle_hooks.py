@@ -1,0 +1,203 @@
+"""The emulation of Auto Scaling lifecycle hooks in the moto server (tests/harness/moto_gaps.py),
+over HTTP with boto3, against AWS's documented semantics: an instance launched into a group with
+a launch hook waits in Pending:Wait until its action is completed (CONTINUE: in service;
+ABANDON: terminated and replaced) or its heartbeat timeout applies the hook's default result.
+Timeouts are shortened for the tests through the server's /_dataplatform/lifecycle-timeout."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import boto3
+import pytest
+from ansible_collections.dataplatform.ops.plugins.module_utils.autoscaling_lifecycle import NO_ACTIVE_ACTION
+from botocore.exceptions import ClientError
+
+GROUP = "dataplatform-local-airflow-main"
+LAUNCH_HOOK = {"LifecycleHookName": "launch", "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+               "HeartbeatTimeout": 1800, "DefaultResult": "ABANDON"}
+
+
+def post(moto, path, body=b""):
+    request = urllib.request.Request(moto.endpoint + path, method="POST", data=body)
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return response.status
+
+
+def get(moto, path):
+    with urllib.request.urlopen(moto.endpoint + path, timeout=10) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def cap_timeouts(moto, seconds):
+    assert post(moto, "/_dataplatform/lifecycle-timeout", str(seconds).encode()) == 204
+
+
+def create_group(desired=2, hooks=(LAUNCH_HOOK,)):
+    autoscaling = boto3.client("autoscaling")
+    autoscaling.create_launch_configuration(LaunchConfigurationName="airflow", ImageId="ami-12c6146b", InstanceType="t3.medium")
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName=GROUP, LaunchConfigurationName="airflow", MinSize=0, MaxSize=4,
+                                          DesiredCapacity=desired, AvailabilityZones=["eu-west-1a"],
+                                          LifecycleHookSpecificationList=list(hooks))
+    return autoscaling
+
+
+def instances(autoscaling):
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"]
+    return {instance["InstanceId"]: instance["LifecycleState"] for instance in group["Instances"]}
+
+
+def ec2_state(instance_id):
+    (reservation,) = boto3.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
+    return reservation["Instances"][0]["State"]["Name"]
+
+
+def complete(autoscaling, instance_id, result, hook="launch"):
+    autoscaling.complete_lifecycle_action(AutoScalingGroupName=GROUP, LifecycleHookName=hook, InstanceId=instance_id,
+                                          LifecycleActionResult=result)
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not true within {seconds}s: {condition.__doc__ or condition}")
+
+
+def test_instances_of_a_group_created_with_a_launch_hook_wait_in_it(moto):
+    autoscaling = create_group()
+    hooks = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=GROUP)["LifecycleHooks"]
+    assert [(hook["LifecycleHookName"], hook["HeartbeatTimeout"], hook["DefaultResult"]) for hook in hooks] == [
+        ("launch", 1800, "ABANDON")]
+    states = instances(autoscaling)
+    # Waiting instances hold the capacity: moto launches no more than the desired two.
+    assert list(states.values()) == ["Pending:Wait", "Pending:Wait"]
+    described = autoscaling.describe_auto_scaling_instances(InstanceIds=list(states))["AutoScalingInstances"]
+    assert {instance["LifecycleState"] for instance in described} == {"Pending:Wait"}
+    assert {ec2_state(instance_id) for instance_id in states} == {"running"}
+
+
+def test_continue_puts_the_instance_in_service(moto):
+    autoscaling = create_group()
+    first, second = instances(autoscaling)
+    complete(autoscaling, first, "CONTINUE")
+    assert instances(autoscaling) == {first: "InService", second: "Pending:Wait"}
+    assert get(moto, "/_dataplatform/lifecycle-actions") == [{
+        "AutoScalingGroupName": GROUP, "LifecycleHookName": "launch", "InstanceId": first, "LifecycleActionResult": "CONTINUE"}]
+
+
+def test_abandon_terminates_the_instance_and_a_replacement_waits(moto):
+    autoscaling = create_group()
+    abandoned, kept = instances(autoscaling)
+    complete(autoscaling, abandoned, "ABANDON")
+    states = instances(autoscaling)
+    assert abandoned not in states and states[kept] == "Pending:Wait"
+    assert len(states) == 2 and set(states.values()) == {"Pending:Wait"}
+    assert ec2_state(abandoned) == "terminated"
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"]
+    assert group["DesiredCapacity"] == 2
+
+
+def test_completing_an_action_no_longer_pending_is_refused_as_by_aws(moto):
+    autoscaling = create_group(desired=1)
+    (instance_id,) = instances(autoscaling)
+    complete(autoscaling, instance_id, "CONTINUE")
+    with pytest.raises(ClientError) as raised:
+        complete(autoscaling, instance_id, "CONTINUE")
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    assert NO_ACTIVE_ACTION in raised.value.response["Error"]["Message"]
+    assert len(get(moto, "/_dataplatform/lifecycle-actions")) == 1
+
+
+def test_an_action_is_completed_by_its_token(moto):
+    autoscaling = create_group(desired=1)
+    (pending,) = get(moto, "/_dataplatform/lifecycle-actions/pending")
+    autoscaling.complete_lifecycle_action(AutoScalingGroupName=GROUP, LifecycleHookName="launch",
+                                          LifecycleActionToken=pending["LifecycleActionToken"], LifecycleActionResult="CONTINUE")
+    assert instances(autoscaling) == {pending["InstanceId"]: "InService"}
+    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []
+
+
+def test_the_timeout_applies_abandon(moto):
+    cap_timeouts(moto, 1)
+    autoscaling = create_group(desired=1)
+    (abandoned,) = instances(autoscaling)
+
+    def replaced():
+        """the first instance is replaced"""
+        states = instances(autoscaling)
+        return abandoned not in states and len(states) == 1 and states
+
+    assert set(wait_for(replaced).values()) == {"Pending:Wait"}
+    assert ec2_state(abandoned) == "terminated"
+    assert get(moto, "/_dataplatform/lifecycle-actions") == []  # a timeout is not a completion
+
+
+def test_the_timeout_applies_continue(moto):
+    cap_timeouts(moto, 1)
+    autoscaling = create_group(desired=1, hooks=[{**LAUNCH_HOOK, "DefaultResult": "CONTINUE"}])
+    (instance_id,) = instances(autoscaling)
+    wait_for(lambda: instances(autoscaling) == {instance_id: "InService"})
+    with pytest.raises(ClientError, match=NO_ACTIVE_ACTION):
+        complete(autoscaling, instance_id, "ABANDON")
+
+
+def test_a_heartbeat_restarts_the_timeout(moto):
+    cap_timeouts(moto, 3)
+    autoscaling = create_group(desired=1, hooks=[{**LAUNCH_HOOK, "DefaultResult": "CONTINUE"}])
+    created = time.monotonic()
+    (instance_id,) = instances(autoscaling)
+    time.sleep(1.5)
+    autoscaling.record_lifecycle_action_heartbeat(AutoScalingGroupName=GROUP, LifecycleHookName="launch", InstanceId=instance_id)
+    # Past the first deadline (3 s after the launch), before the heartbeat's (3 s after it).
+    time.sleep(max(0.0, created + 3.5 - time.monotonic()))
+    assert instances(autoscaling) == {instance_id: "Pending:Wait"}
+    wait_for(lambda: instances(autoscaling) == {instance_id: "InService"})
+
+
+def test_a_heartbeat_without_a_pending_action_is_refused(moto):
+    autoscaling = create_group(desired=1)
+    (instance_id,) = instances(autoscaling)
+    complete(autoscaling, instance_id, "CONTINUE")
+    with pytest.raises(ClientError, match=NO_ACTIVE_ACTION):
+        autoscaling.record_lifecycle_action_heartbeat(AutoScalingGroupName=GROUP, LifecycleHookName="launch",
+                                                      InstanceId=instance_id)
+
+
+def test_a_group_without_hooks_is_in_service_at_once(moto):
+    autoscaling = create_group(hooks=())
+    assert list(instances(autoscaling).values()) == ["InService", "InService"]
+
+
+def test_a_hook_put_after_the_launch_leaves_the_instances_in_service(moto):
+    autoscaling = create_group(desired=1, hooks=())
+    autoscaling.put_lifecycle_hook(AutoScalingGroupName=GROUP, **LAUNCH_HOOK)
+    (instance_id,) = instances(autoscaling)
+    assert instances(autoscaling) == {instance_id: "InService"}
+    # The leniency the older tests rely on: one completion, recorded, the state unchanged.
+    complete(autoscaling, instance_id, "CONTINUE")
+    assert instances(autoscaling) == {instance_id: "InService"}
+    with pytest.raises(ClientError, match=NO_ACTIVE_ACTION):
+        complete(autoscaling, instance_id, "CONTINUE")
+    # Later launches wait in the hook.
+    autoscaling.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=2)
+    states = instances(autoscaling)
+    assert states[instance_id] == "InService" and sorted(states.values()) == ["InService", "Pending:Wait"]
+
+
+def test_reset_cancels_pending_actions(moto):
+    cap_timeouts(moto, 1)
+    create_group(desired=1)
+    assert len(get(moto, "/_dataplatform/lifecycle-actions/pending")) == 1
+    moto.reset()
+    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []
+    # The cap went with the reset: a new group's action waits the hook's own 1800 s.
+    autoscaling = create_group(desired=1)
+    (instance_id,) = instances(autoscaling)
+    time.sleep(1.8)
+    assert instances(autoscaling) == {instance_id: "Pending:Wait"}

@@ -263,6 +263,10 @@ def test_make_sandbox_from_nothing(sandbox, report):
                          rf"{re.escape(instance['private_dns_name'])}", output)
         if instance["role"] == "nifi":
             assert f"https://{instance['private_dns_name']}:8443/nifi" in output
+    # Every instance waited in its launch hook until site.yml's last play let it into service.
+    completions = sorted((action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
+                         for action in sandbox.moto().lifecycle_actions())
+    assert completions == sorted((instance["instance_id"], "launch", "CONTINUE") for instance in instances)
     assert f"api-server     {sandbox.airflow_url}" in output
     assert re.search(r"^  admin\s+CN=admin, OU=Operations, O=Platform", output, re.M)
     assert "python -m sandbox user-bundle <user>" in output and "ssh -F" in output
@@ -546,11 +550,13 @@ def test_nifi_scaled_from_three_to_four(sandbox, report):
     after = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
     assert set(before) < set(after) and len(after) == 4
     (new,) = set(after) - set(before)
+    assert after[new]["lifecycle_state"] == "Pending:Wait", after[new]
     started = time.monotonic()
     limited = recap(site(sandbox, "--limit", new).stdout)
     report(f"the new NiFi host {new} converged alone in {time.monotonic() - started:.0f}s")
     assert set(limited) == {new}, limited
     assert limited[new]["failed"] == 0 and limited[new]["changed"] > 0
+    assert {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}[new] == "InService"
     # Zero-touch: nothing the role manages moved on the other nodes, and the new node renders the
     # same authorizations (root-group policies included) from the others' flows, having none itself.
     for instance, node in before.items():

@@ -43,9 +43,10 @@ missing answer is supplied here. Each emulation says what it checks and what it 
     group on destroy for the hook's timeout; the global timeout (48 h or 100 heartbeats);
     notifications to the hook's target; DeleteLifecycleHook ending the hook's pending actions
     (they end at their timeout with its default result); load balancers keeping a waiting
-    instance out (moto registers it with the group's load balancers and target groups at launch). Autoscaling API calls are served one at a
-    time, so the timer never changes a group while a call reads or changes it; EC2 calls are not
-    serialized with it. moto's reset cancels every pending action and timer.
+    instance out (moto registers it with the group's load balancers and target groups at launch).
+    The timers take the lock the server serves every request under (``BACKEND_LOCK``), so a timer
+    never changes a group while a request reads or changes it. moto's reset cancels every pending
+    action and timer.
 * ``ec2:GetConsoleOutput`` (moto answers every instance with the same canned kernel log). An
   instance's console is what the host printed: whoever plays the hypervisor (the sandbox, reading
   its container's tty) posts it to ``POST /_dataplatform/console-output/<instance-id>``, and
@@ -83,6 +84,9 @@ PENDING_WAIT = "Pending:Wait"
 # Reentrant: an ABANDON applied under the lock terminates an instance, and moto's replacement
 # launch comes back through the emulated launch, which takes the lock again.
 _lock = threading.RLock()
+# The server serves every request under this lock too (moto_server.CountingMiddleware), so a timer
+# never changes a backend while a request reads or changes it.
+BACKEND_LOCK = _lock
 _lifecycle_actions: list[dict] = []
 _console_output: dict[str, str] = {}
 # The context keys of the request being served (set per request by GapsMiddleware).
@@ -315,14 +319,6 @@ def _emulated_create_auto_scaling_group(original):
     return create_auto_scaling_group
 
 
-def _serialized(original):
-    def call_action(self):
-        with _lock:
-            return original(self)
-
-    return call_action
-
-
 def _lifecycle_request(self):
     """The group, hook and instance a lifecycle action call names, checked as AWS checks them, and
     its pending action (None if there is none)."""
@@ -486,7 +482,6 @@ def install(app):
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat
     AutoScalingResponse.create_auto_scaling_group = _emulated_create_auto_scaling_group(
         AutoScalingResponse.create_auto_scaling_group)
-    AutoScalingResponse.call_action = _serialized(AutoScalingResponse.call_action)
     AutoScalingBackend.create_lifecycle_hook = _emulated_create_lifecycle_hook(AutoScalingBackend.create_lifecycle_hook)
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _emulated_launch(
         FakeAutoScalingGroup.replace_autoscaling_group_instances)

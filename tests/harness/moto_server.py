@@ -86,11 +86,18 @@ def describe_request(environ: dict, body: bytes) -> dict:
 
 
 class CountingMiddleware:
-    """WSGI middleware that records every AWS request before moto handles it."""
+    """WSGI middleware that records every AWS request before moto handles it.
 
-    def __init__(self, app):
+    moto's backends are plain dicts and lists, not made for concurrent requests: two requests
+    changing one resource at once (Terraform makes ten at a time) can fail one of them with a 500
+    after its change was made, and the SDK's retry then fails as a duplicate. So requests reach
+    moto one at a time, under ``backend_lock``, once their body has been read off the socket.
+    """
+
+    def __init__(self, app, backend_lock=None):
         self.app = app
         self.lock = threading.Lock()
+        self.backend_lock = backend_lock or threading.RLock()
         self.requests: list[dict] = []
 
     def __call__(self, environ, start_response):
@@ -120,8 +127,10 @@ class CountingMiddleware:
                 entry["seconds"] = round(time.monotonic() - started, 3)
                 return start_response(status, headers, exc_info)
 
-            return self.app(environ, recording_start_response)
-        return self.app(environ, start_response)
+            with self.backend_lock:
+                return list(self.app(environ, recording_start_response))
+        with self.backend_lock:
+            return list(self.app(environ, start_response))
 
     def _serve_requests(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "DELETE":
@@ -205,6 +214,10 @@ class MotoServer:
         """Every AWS request served since the last reset."""
         return json.loads(self._call("GET", REQUESTS_PATH))
 
+    def lifecycle_actions(self) -> list[dict]:
+        """Every lifecycle action completed since the last reset (moto_gaps.py's record)."""
+        return json.loads(self._call("GET", "/_dataplatform/lifecycle-actions"))
+
     def clear_requests(self) -> None:
         self._call("DELETE", REQUESTS_PATH)
 
@@ -247,11 +260,11 @@ def main() -> None:
     from cheroot.ssl.builtin import BuiltinSSLAdapter
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    app = CountingMiddleware(DomainDispatcherApplication(create_backend_app))
-    # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks).
+    # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks); its
+    # timers change moto's backends too, so they take the same lock as the requests.
     import moto_gaps
 
-    app = moto_gaps.install(app)
+    app = moto_gaps.install(CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK))
     # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
     # busy cores) the development server reset connections after it had answered, so clients
     # retried requests it had already carried out (a duplicate security group rule, a rule
@@ -262,6 +275,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     print(f"moto server on {'https' if args.certificate else 'http'}://{args.host}:{args.port}", flush=True)
     server.safe_start()
+
 
 if __name__ == "__main__":
     main()

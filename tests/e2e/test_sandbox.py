@@ -314,7 +314,11 @@ def test_ssh_takes_only_a_certificate_of_the_ca_for_the_environment(sandbox, tmp
     assert ssh_as(sandbox, host, login, Path(f"{login}-cert.pub")).returncode == 0
 
     # The controller's own key without its certificate: no authorized_keys on the hosts, so no way in.
-    plain = ssh_as(sandbox, host, login)
+    # A copy of the key, since ssh also offers <key>-cert.pub when it lies beside the key.
+    plain_key = tmp_path / "plain"
+    plain_key.write_bytes(login.read_bytes())
+    plain_key.chmod(0o600)
+    plain = ssh_as(sandbox, host, plain_key)
     assert plain.returncode == 255 and "Permission denied" in plain.stderr, plain.stderr
 
     # A certificate of the same CA for another environment's principal.

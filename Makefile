@@ -13,6 +13,9 @@ PYTHON      ?= python3
 COLLECTION  := collections/ansible_collections/dataplatform/ops
 PYTEST      := $(BIN)/pytest
 PYTEST_ARGS ?=
+# Workers of `make test` (pytest-xdist): the Terraform tests with the e2e tier on one, the podman
+# tests on one, the rest wherever there is room (tests/conftest.py). 1 runs it all in one process.
+PYTEST_WORKERS ?= 2
 # Extra arguments of `python -m sandbox up`, e.g. SANDBOX_ARGS="--var nifi_desired_capacity=4"
 SANDBOX_ARGS ?=
 
@@ -130,7 +133,7 @@ e2e: venv package-cache terraform-config ## The whole sandbox, end to end
 
 test: venv package-cache terraform-config ## Everything CI runs: lint, then every test tier in one pytest run
 	@started=$$SECONDS; $(MAKE) --no-print-directory lint; echo "::phase lint: $$((SECONDS - started))s"
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 sandbox: venv package-cache terraform-config ## The whole platform on the embedded default (moto server + podman hosts)
 	$(BIN)/python -m sandbox up $(SANDBOX_ARGS)

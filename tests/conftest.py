@@ -128,7 +128,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _write_time_by_tier(terminalreporter):
-    """Wall time of each tier's tests (set-up, call and tear-down), session fixtures included."""
+    """Time of each tier's tests (set-up, call and tear-down, session fixtures included), summed
+    over the workers of a parallel run."""
     seconds, counts = {}, {}
     for reports in terminalreporter.stats.values():
         for test_report in reports:
@@ -145,10 +146,12 @@ def _write_time_by_tier(terminalreporter):
             terminalreporter.write_line(f"{tier:<12} {seconds[tier] / 60:6.1f} min  {counts.get(tier, 0):4d} tests")
 
 
-# Tests that share a session's heavy state run in one worker when the run is parallel (pytest-xdist
-# with --dist loadgroup): the one applied local environment and the account plans, the one
-# sandbox of the e2e tier, the podman hosts and Molecule scenarios (CPU-bound, one after another).
-_WORKER_GROUP_BY_TIER = {"terraform": "terraform", "e2e": "e2e", "podman": "podman", "molecule": "podman"}
+# Tests that share a session's heavy state run in one worker when the run is parallel (make test:
+# pytest-xdist with --dist loadgroup), one after another: everything that runs Terraform (the
+# applied local environment, the account plans, the e2e tier's sandbox), because `terraform init`
+# fills one shared provider cache that is not safe for concurrent writers; and the podman hosts
+# and Molecule scenarios. The unit and integration tests go to whichever worker is free.
+_WORKER_GROUP_BY_TIER = {"terraform": "terraform", "e2e": "terraform", "podman": "podman", "molecule": "podman"}
 
 _TIER_BY_FOLDER = {
     "unit": "unit",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import re
 import sys
 import tempfile
 import time
@@ -39,6 +40,17 @@ def timed(action) -> float:
     return time.monotonic() - started
 
 
+def changed_tasks(output: str) -> int:
+    """The sum of changed= over the hosts of a playbook's recap."""
+    return sum(int(count) for count in re.findall(r"\bchanged=(\d+)", output))
+
+
+def timed_rerun(sandbox: Sandbox) -> tuple[float, int]:
+    started = time.monotonic()
+    output = sandbox.converge()
+    return time.monotonic() - started, changed_tasks(output)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=3, help="no-op reruns to time (the median is reported)")
@@ -52,7 +64,8 @@ def main() -> None:
             with contextlib.redirect_stdout(io.StringIO()):
                 setup = timed(lambda: sandbox.up([], converge=False))
                 first = timed(sandbox.converge)
-                reruns = sorted(timed(sandbox.converge) for _ in range(max(args.reruns, 1)))
+                timed_reruns = [timed_rerun(sandbox) for _ in range(max(args.reruns, 1))]
+                reruns = sorted(seconds for seconds, _ in timed_reruns)
             airflow = [instance for instance in sandbox.instances() if instance["role"] == "airflow"]
             memory = unit_memory(podman("inspect", "--format", "{{.Id}}", airflow[0]["container"]).stdout.strip()) if airflow else []
         finally:
@@ -68,8 +81,10 @@ def main() -> None:
         print(f"{label:<76} {seconds:8.1f} s")
     print(f"{'ratio rerun / first':<76} {rerun / first:8.2f}")
     print(f"{'reruns':<76} {', '.join(f'{seconds:.1f}' for seconds in reruns)} s")
+    print(f"{'changed tasks in each rerun (all hosts)':<76} {', '.join(str(changed) for _, changed in timed_reruns)}")
     for entry in memory:
         print(f"{'Airflow memory, ' + entry['unit'] + ' (PSS)':<76} {entry['pss_kib'] / 1024:8.1f} MiB")
+
 
 if __name__ == "__main__":
     main()

@@ -13,9 +13,12 @@ PYTHON      ?= python3
 COLLECTION  := collections/ansible_collections/dataplatform/ops
 PYTEST      := $(BIN)/pytest
 PYTEST_ARGS ?=
-# Workers of `make test` (pytest-xdist): the Terraform tests with the e2e tier on one, the podman
-# tests on one, the rest wherever there is room (tests/conftest.py). 1 runs it all in one process.
-PYTEST_WORKERS ?= 2
+# `make test` runs two pytest processes side by side on the two cores: everything that runs
+# Terraform (the terraform tier, the contract tests that plan or apply, the e2e sandbox), in order,
+# because `terraform init` fills one provider cache that is not safe for concurrent writers; and
+# everything else (unit, integration, podman, Molecule). TEST_SIDE_BY_SIDE=no runs one process.
+TEST_SIDE_BY_SIDE ?= yes
+TERRAFORM_TESTS := terraform or e2e
 # Extra arguments of `python -m sandbox up`, e.g. SANDBOX_ARGS="--var nifi_desired_capacity=4"
 SANDBOX_ARGS ?=
 
@@ -133,7 +136,19 @@ e2e: venv package-cache terraform-config ## The whole sandbox, end to end
 
 test: venv package-cache terraform-config ## Everything CI runs: lint, then every test tier in one pytest run
 	@started=$$SECONDS; $(MAKE) --no-print-directory lint; echo "::phase lint: $$((SECONDS - started))s"
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+ifeq ($(TEST_SIDE_BY_SIDE),yes)
+	@mkdir -p $(ROOT)/.cache; others_log=$(ROOT)/.cache/test-others.log; \
+	echo "::tests: '$(TERRAFORM_TESTS)' here; the others beside them, their output after ($$others_log)"; \
+	$(PYTEST) -m "not ($(TERRAFORM_TESTS))" $(PYTEST_ARGS) >"$$others_log" 2>&1 & others=$$!; \
+	terraform_status=0; others_status=0; \
+	$(PYTEST) -m "$(TERRAFORM_TESTS)" $(PYTEST_ARGS) || terraform_status=$$?; \
+	wait $$others || others_status=$$?; \
+	echo; echo "::tests: the others, run beside them"; cat "$$others_log"; \
+	echo "::tests: exit $$terraform_status ('$(TERRAFORM_TESTS)'), $$others_status (the others)"; \
+	exit $$(( terraform_status != 0 ? terraform_status : others_status ))
+else
+	$(PYTEST) $(PYTEST_ARGS)
+endif
 
 sandbox: venv package-cache terraform-config ## The whole platform on the embedded default (moto server + podman hosts)
 	$(BIN)/python -m sandbox up $(SANDBOX_ARGS)

@@ -128,8 +128,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _write_time_by_tier(terminalreporter):
-    """Time of each tier's tests (set-up, call and tear-down, session fixtures included), summed
-    over the workers of a parallel run."""
+    """Wall time of each tier's tests (set-up, call and tear-down), session fixtures included."""
     seconds, counts = {}, {}
     for reports in terminalreporter.stats.values():
         for test_report in reports:
@@ -145,13 +144,6 @@ def _write_time_by_tier(terminalreporter):
         for tier in sorted(seconds, key=seconds.get, reverse=True):
             terminalreporter.write_line(f"{tier:<12} {seconds[tier] / 60:6.1f} min  {counts.get(tier, 0):4d} tests")
 
-
-# Tests that share a session's heavy state run in one worker when the run is parallel (make test:
-# pytest-xdist with --dist loadgroup), one after another: everything that runs Terraform (the
-# applied local environment, the account plans, the e2e tier's sandbox), because `terraform init`
-# fills one shared provider cache that is not safe for concurrent writers; and the podman hosts
-# and Molecule scenarios. The unit and integration tests go to whichever worker is free.
-_WORKER_GROUP_BY_TIER = {"terraform": "terraform", "e2e": "terraform", "podman": "podman", "molecule": "podman"}
 
 _TIER_BY_FOLDER = {
     "unit": "unit",
@@ -174,6 +166,3 @@ def pytest_collection_modifyitems(items):
         tier = _TIER_BY_FOLDER.get(parts[1]) if parts[0] == "tests" else "unit"
         if tier:
             item.add_marker(getattr(pytest.mark, tier))
-        group = "terraform" if item.get_closest_marker("terraform") else _WORKER_GROUP_BY_TIER.get(tier)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))

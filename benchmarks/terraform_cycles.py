@@ -24,6 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.moto_server import MotoServer  # noqa: E402
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree  # noqa: E402
 
@@ -32,17 +33,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=10)
     parser.add_argument("--keep-going", action="store_true", help="go on after a failed cycle")
+    parser.add_argument("--https", action="store_true", help="the server speaks HTTPS, as the sandbox's does")
     args = parser.parse_args()
 
     timings: dict[str, list[float]] = {"apply": [], "destroy": []}
     server_errors: dict[str, int] = {}
+    replayed: dict[str, int] = {}
     retries: list[int] = []
     slowest: dict[str, float] = {}
     clean = 0
     with tempfile.TemporaryDirectory(prefix="terraform-cycles-") as folder:
         copy = copy_terraform_tree(Path(folder))
         for cycle in range(1, args.cycles + 1):
-            with MotoServer(log_path=Path(folder) / f"moto-{cycle}.log") as server:
+            tls = LocalCa(Path(folder) / "tls").server(["127.0.0.1", "localhost"]) if args.https else None
+            if tls:
+                os.environ["AWS_CA_BUNDLE"] = str(tls.bundle)
+            with MotoServer(log_path=Path(folder) / f"moto-{cycle}.log", tls=tls) as server:
                 environment = EmulatedEnvironment("local", copy, server.endpoint)
                 (copy / "environments" / "local" / "terraform.tfstate").unlink(missing_ok=True)
                 failed = None
@@ -60,11 +66,20 @@ def main() -> None:
                     if step in timings:
                         timings[step].append(result.seconds)
                 if provider_log.exists():
-                    retried = sum(1 for line in provider_log.open(errors="replace") if "retrying request" in line)
-                    retries.append(retried)
-                    provider_log.unlink()
+                    retried = [line for line in provider_log.open(errors="replace") if "retrying request" in line]
+                    retries.append(len(retried))
+                    for line in retried[:5]:
+                        print(f"  retried: {line.strip()[:400]}", flush=True)
+                    if failed or retried:
+                        kept_log = Path(tempfile.gettempdir()) / f"terraform-cycles-provider-{cycle}.log"
+                        provider_log.replace(kept_log)
+                        print(f"  the provider's debug log is kept in {kept_log}", flush=True)
+                    else:
+                        provider_log.unlink()
                 for entry in server.requests():
                     key = f"{entry['service']}:{entry['action']}"
+                    if entry.get("replayed"):
+                        replayed[key] = replayed.get(key, 0) + 1
                     if entry.get("status", 200) >= 500:
                         server_errors[key] = server_errors.get(key, 0) + 1
                     if entry.get("seconds", 0) > slowest.get(key, 0):
@@ -82,6 +97,8 @@ def main() -> None:
                           flush=True)
     print(f"\n{clean} of {cycle} cycles clean")
     print(f"  requests the provider sent again: {sum(retries)} ({', '.join(map(str, retries))} by cycle)")
+    print(f"  retries answered with the answer already given (not carried out twice): {sum(replayed.values())}"
+          + "".join(f"\n    {action} x{count}" for action, count in sorted(replayed.items())))
     print(f"  requests the moto server answered with 5xx: {sum(server_errors.values())}"
           + "".join(f"\n    {action} x{count}" for action, count in sorted(server_errors.items())))
     print("  the slowest answers of the moto server: " + ", ".join(

@@ -28,6 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,12 @@ RECORDED_PARAMETERS = (
 # their network's gateway, as EC2 instances reach AWS's endpoints.
 ALL_INTERFACES = "0.0.0.0"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def sdk_attempt(environ: dict) -> int:
+    """The attempt number an AWS SDK puts in ``amz-sdk-request`` (``attempt=2; max=25``); 1 without it."""
+    match = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return int(match.group(1)) if match else 1
 
 
 def describe_request(environ: dict, body: bytes) -> dict:
@@ -92,13 +99,23 @@ class CountingMiddleware:
     changing one resource at once (Terraform makes ten at a time) can fail one of them with a 500
     after its change was made, and the SDK's retry then fails as a duplicate. So requests reach
     moto one at a time, under ``backend_lock``, once their body has been read off the socket.
+
+    A retry is answered as AWS's endpoints, which do not lose answers, leave the SDK nothing to
+    retry: when the SDK sends an operation again (same ``amz-sdk-invocation-id``, ``attempt`` above
+    1) after the server carried it out with success, the server gives the answer it gave then
+    instead of carrying the operation out twice (marked ``"replayed": true`` in the request log).
+    Under load the AWS provider sometimes never reads an answer the server sent, and its retry of
+    a non-idempotent call (AuthorizeSecurityGroupEgress) would fail as a duplicate.
     """
+
+    REPLAYABLE_ANSWERS = 2000
 
     def __init__(self, app, backend_lock=None):
         self.app = app
         self.lock = threading.Lock()
         self.backend_lock = backend_lock or threading.RLock()
         self.requests: list[dict] = []
+        self.answers: OrderedDict[str, tuple[str, list, bytes]] = OrderedDict()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -120,15 +137,36 @@ class CountingMiddleware:
             with self.lock:
                 self.requests.append(entry)
 
+            invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+            if invocation and sdk_attempt(environ) > 1:
+                with self.lock:
+                    answered = self.answers.get(invocation)
+                if answered:
+                    status, headers, payload = answered
+                    entry.update(status=int(status.split(" ", 1)[0]), seconds=0.0, replayed=True)
+                    start_response(status, headers)
+                    return [payload]
+
             started = time.monotonic()
+            answer = {}
 
             def recording_start_response(status, headers, exc_info=None):
                 entry["status"] = int(status.split(" ", 1)[0])
                 entry["seconds"] = round(time.monotonic() - started, 3)
+                answer.update(status=status, headers=list(headers))
                 return start_response(status, headers, exc_info)
 
             with self.backend_lock:
-                return list(self.app(environ, recording_start_response))
+                chunks = list(self.app(environ, recording_start_response))
+            if invocation and entry.get("status", 500) < 400 and environ.get("REQUEST_METHOD") != "GET":
+                with self.lock:
+                    self.answers[invocation] = (answer["status"], answer["headers"], b"".join(chunks))
+                    while len(self.answers) > self.REPLAYABLE_ANSWERS:
+                        self.answers.popitem(last=False)
+            return chunks
+        if path == "/moto-api/reset":
+            with self.lock:
+                self.answers.clear()
         with self.backend_lock:
             return list(self.app(environ, start_response))
 

@@ -55,3 +55,55 @@ def test_selected_json_parameters_are_recorded_and_secrets_are_not():
                "REQUEST_METHOD": "POST", "PATH_INFO": "/"}
     described = describe_request(environ, b'{"Name": "dataplatform/dev/users/alice", "SecretString": "s3cret"}')
     assert described["params"] == {"Name": "dataplatform/dev/users/alice"}
+
+
+class CountingApp:
+    """An in-process stand-in for moto's WSGI app (pure logic: the middleware's replay of a retry)."""
+
+    def __init__(self, status="200 OK"):
+        self.calls = 0
+        self.status = status
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        start_response(self.status, [("Content-Type", "text/xml")])
+        return [f"<answer>{self.calls}</answer>".encode()]
+
+
+def sdk_request(invocation, attempt, method="POST"):
+    import io
+
+    body = b"Action=AuthorizeSecurityGroupEgress&GroupId=sg-1"
+    return {"REQUEST_METHOD": method, "PATH_INFO": "/", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+            "CONTENT_TYPE": "application/x-www-form-urlencoded", "HTTP_AUTHORIZATION": AUTH.format(service="ec2"),
+            "HTTP_AMZ_SDK_INVOCATION_ID": invocation, "HTTP_AMZ_SDK_REQUEST": f"attempt={attempt}; max=25"}
+
+
+def serve(middleware, environ):
+    statuses = []
+    body = b"".join(middleware(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[-1], body
+
+
+def test_a_retry_of_an_operation_carried_out_gets_the_same_answer_without_running_it_again():
+    from tests.harness.moto_server import CountingMiddleware
+
+    app = CountingApp()
+    middleware = CountingMiddleware(app)
+    assert serve(middleware, sdk_request("op-1", 1)) == ("200 OK", b"<answer>1</answer>")
+    assert serve(middleware, sdk_request("op-1", 2)) == ("200 OK", b"<answer>1</answer>")
+    assert app.calls == 1
+    assert [entry.get("replayed", False) for entry in middleware.requests] == [False, True]
+    # Another operation, and a first attempt that reuses nothing, run as usual.
+    assert serve(middleware, sdk_request("op-2", 1))[1] == b"<answer>2</answer>"
+    assert app.calls == 2
+
+
+def test_a_retry_after_an_error_answer_runs_again():
+    from tests.harness.moto_server import CountingMiddleware
+
+    app = CountingApp(status="500 Internal Server Error")
+    middleware = CountingMiddleware(app)
+    serve(middleware, sdk_request("op-1", 1))
+    serve(middleware, sdk_request("op-1", 2))
+    assert app.calls == 2

@@ -10,11 +10,9 @@ as the aws_asg inventory would (lifecycle_state and its group lifecycle_pending_
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import urllib.request
 
 import boto3
 import pytest
@@ -67,15 +65,10 @@ def run(playbook, inventory, *args):
                           capture_output=True, text=True, timeout=300)
 
 
-def lifecycle_actions(moto):
-    with urllib.request.urlopen(moto.endpoint + "/_dataplatform/lifecycle-actions", timeout=10) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
-
-
 def test_only_the_host_that_converged_is_let_into_service(launching_hosts):
     result = run(launching_hosts["playbook"], launching_hosts["inventory"])
     assert result.returncode != 0, result.stdout  # the failed host fails the run
-    assert lifecycle_actions(launching_hosts["moto"]) == [{
+    assert launching_hosts["moto"].lifecycle_actions() == [{
         "AutoScalingGroupName": GROUP, "LifecycleHookName": "launch", "InstanceId": launching_hosts["converged"],
         "LifecycleActionResult": "CONTINUE"}]
     assert count_actions(launching_hosts["moto"].requests()) == {
@@ -84,7 +77,7 @@ def test_only_the_host_that_converged_is_let_into_service(launching_hosts):
 
 def test_check_mode_calls_no_mutating_api(launching_hosts):
     run(launching_hosts["playbook"], launching_hosts["inventory"], "--check")
-    assert lifecycle_actions(launching_hosts["moto"]) == []
+    assert launching_hosts["moto"].lifecycle_actions() == []
     assert count_actions(launching_hosts["moto"].requests()) == {"ssm:GetParameter": 1}
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 
 import boto3
 import pytest
@@ -93,11 +92,6 @@ def run(inventory, *args):
                           capture_output=True, text=True, timeout=300)
 
 
-def lifecycle_actions(moto):
-    with urllib.request.urlopen(moto.endpoint + "/_dataplatform/lifecycle-actions", timeout=10) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
-
-
 def mutating_calls(moto):
     return [key for key in count_actions(moto.requests()) if key.split(":", 1)[1].startswith(MUTATING)]
 
@@ -108,7 +102,7 @@ def test_nifi_unreachable_completes_the_action_with_abandon_and_fails_the_host(t
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "was not taken out of the NiFi cluster" in output and "completed with ABANDON" in output, output
-    assert lifecycle_actions(terminating_node["moto"]) == [{
+    assert terminating_node["moto"].lifecycle_actions() == [{
         "AutoScalingGroupName": GROUP, "LifecycleHookName": "terminate", "InstanceId": terminating_node["instance_id"],
         "LifecycleActionResult": "ABANDON"}]
     assert terminating_node["bundle"]["password"] not in output
@@ -120,7 +114,7 @@ def test_wait_on_failure_leaves_the_action_pending(terminating_node):
                  "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}", "-e", "nifi_decommission_on_failure=wait")
     assert result.returncode != 0
     assert "stays pending until the hook times out" in result.stdout
-    assert lifecycle_actions(terminating_node["moto"]) == []
+    assert terminating_node["moto"].lifecycle_actions() == []
 
 
 def test_check_mode_calls_no_mutating_api(terminating_node):
@@ -128,7 +122,7 @@ def test_check_mode_calls_no_mutating_api(terminating_node):
                  "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
     assert result.returncode != 0  # NiFi is unreachable, in check mode too
     assert mutating_calls(terminating_node["moto"]) == []
-    assert lifecycle_actions(terminating_node["moto"]) == []
+    assert terminating_node["moto"].lifecycle_actions() == []
 
 
 def test_without_an_admin_user_nothing_is_called(terminating_node):
@@ -156,5 +150,5 @@ def test_the_lifecycle_module_completes_with_continue(terminating_node):
     result = subprocess.run(["ansible", "localhost", "-m", "dataplatform.ops.autoscaling_lifecycle_action", "-a", arguments],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [a["LifecycleActionResult"] for a in lifecycle_actions(terminating_node["moto"])] == ["CONTINUE"]
+    assert [a["LifecycleActionResult"] for a in terminating_node["moto"].lifecycle_actions()] == ["CONTINUE"]
     assert count_actions(terminating_node["moto"].requests()) == {"autoscaling:CompleteLifecycleAction": 1}

@@ -201,6 +201,9 @@ class MotoServer:
     # HTTPS, as every AWS endpoint: a LocalCa (local_tls.py) with a certificate for the names the
     # server is reached by; clients trust its bundle.
     tls: object | None = None
+    # The instance metadata service's port (iam_emulation.py), on the same interface, plain HTTP
+    # as IMDS; 0 for none.
+    imds_port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -214,8 +217,9 @@ class MotoServer:
             self.port = free_port("127.0.0.1" if self.host == ALL_INTERFACES else self.host)
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         tls_arguments = ["--certificate", str(self.tls.certificate), "--key", str(self.tls.key)] if self.tls else []
+        imds_arguments = ["--imds-port", str(self.imds_port)] if self.imds_port else []
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--host", self.host, "--port", str(self.port), *tls_arguments],
+            [sys.executable, __file__, "--host", self.host, "--port", str(self.port), *tls_arguments, *imds_arguments],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env} if self.env else None,
@@ -286,6 +290,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--certificate", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--key", help="the certificate's private key (PEM)")
+    parser.add_argument("--imds-port", type=int, default=0,
+                        help="also answer as the instance metadata service on this port (iam_emulation.py)")
     args = parser.parse_args()
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1", ALL_INTERFACES):
         parser.error("the moto server listens on loopback, or on every interface for the sandbox's containers")
@@ -300,9 +306,11 @@ def main() -> None:
 
     # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks); its
     # timers change moto's backends too, so they take the same lock as the requests.
+    import iam_emulation
     import moto_gaps
 
     app = moto_gaps.install(CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK))
+    iam_emulation.install()
     # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
     # busy cores) the development server reset connections after it had answered, so clients
     # retried requests it had already carried out (a duplicate security group rule, a rule
@@ -310,7 +318,18 @@ def main() -> None:
     server = wsgi.Server((args.host, args.port), app, numthreads=32, request_queue_size=128, timeout=60)
     if args.certificate:
         server.ssl_adapter = BuiltinSSLAdapter(args.certificate, args.key)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
+    servers = [server]
+    if args.imds_port:
+        servers.append(wsgi.Server((args.host, args.imds_port), iam_emulation.InstanceMetadataService(moto_gaps.BACKEND_LOCK),
+                                   numthreads=8, timeout=30))
+        threading.Thread(target=servers[-1].safe_start, daemon=True).start()
+        print(f"instance metadata service on http://{args.host}:{args.imds_port}", flush=True)
+
+    def stop(*_):
+        for each in servers:
+            threading.Thread(target=each.stop).start()
+
+    signal.signal(signal.SIGTERM, stop)
     print(f"moto server on {'https' if args.certificate else 'http'}://{args.host}:{args.port}", flush=True)
     server.safe_start()
 

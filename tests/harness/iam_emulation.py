@@ -1,0 +1,331 @@
+"""IAM as AWS enforces it, inside the moto server process: what moto's own enforcement lacks.
+
+moto checks a request's credentials and its principal's policies once it is started with
+``INITIAL_NO_AUTH_ACTION_COUNT=0``, but it authorizes every action of most services against the
+resource ``*``: a policy that names its resources (a secret, a certificate authority, a
+parameter) then grants nothing, and one that grants ``*`` grants everything. Three emulations
+make the sandbox fail where an account fails:
+
+* **The resource of a request.** For the services and actions the platform's principals call,
+  the resource AWS authorizes is worked out from the request, as AWS documents it per action:
+  ``acm-pca`` (the ``CertificateAuthorityArn``), ``secretsmanager`` (the secret's full ARN, with
+  its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
+  pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
+  group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
+  and ``emr-serverless`` (the application or job run, from the REST path). S3 (bucket and object
+  ARNs), IAM, STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
+  does, which a policy with named resources does not match: an unlisted action is refused, never
+  allowed by mistake.
+* **The operator.** The access keys named in ``DATAPLATFORM_OPERATOR_ACCESS_KEYS`` (comma
+  separated; the sandbox names its fixed key) stand for the account's administrator, who runs
+  Terraform and the controller: every action is allowed to them, as to a principal with
+  ``AdministratorAccess``, without a signature check. Every other key (an IAM user's, a role
+  session's) is checked as moto checks it, with the resources above.
+* **The instance metadata service.** :class:`InstanceMetadataService` answers as IMDS does, over
+  plain HTTP on a port of its own, to the instance whose private address asks (the sandbox's
+  containers sit at their instances' addresses): IMDSv2 session tokens, ``instance-id``,
+  ``placement``, and the temporary credentials of the role of the instance's profile (the
+  instance's own, or its group's launch template's), issued by moto's STS so that moto checks
+  that role's policies on every call made with them. Credentials last
+  ``DATAPLATFORM_IMDS_CREDENTIAL_SECONDS`` (6 hours, as IMDS's, unless set) and are issued anew
+  when less than a quarter of that is left; the SDKs refresh them before they expire, as on EC2.
+  A hop limit and IMDSv1's refusal (``HttpTokens: required``) are not emulated: any request with
+  or without a token is answered.
+
+What is still not enforced (moto evaluates identity policies only): resource policies (a bucket
+policy, a key policy, a secret's policy, a role's trust policy beyond moto's own check on
+``sts:AssumeRole``), permissions boundaries, service control policies, session policies, and the
+condition keys moto does not supply (moto_gaps.py lists the conditions evaluated).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+
+RESTError = JsonRESTError = Exception  # moto's, once install() has imported them
+
+OPERATOR_KEYS_VARIABLE = "DATAPLATFORM_OPERATOR_ACCESS_KEYS"
+CREDENTIAL_SECONDS_VARIABLE = "DATAPLATFORM_IMDS_CREDENTIAL_SECONDS"
+DEFAULT_CREDENTIAL_SECONDS = 6 * 3600
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_EMR_SERVERLESS_PATH = re.compile(r"^/applications/([^/]+)(?:/jobruns(?:/([^/]+))?)?")
+
+
+# The codes of JSON-protocol services (acm-pca, secretsmanager, ssm, logs, kms) for moto's refusals.
+JSON_ERROR_CODES = {
+    "AccessDenied": "AccessDeniedException",
+    "InvalidClientTokenId": "UnrecognizedClientException",
+    "SignatureDoesNotMatch": "InvalidSignatureException",
+}
+
+
+def operator_keys() -> set[str]:
+    return {key.strip() for key in os.environ.get(OPERATOR_KEYS_VARIABLE, "").split(",") if key.strip()}
+
+
+def request_access_key(headers, query: str) -> str | None:
+    """The access key id a request is signed with (header or presigned query), or None."""
+    match = _ACCESS_KEY.search(headers.get("Authorization") or "")
+    if match:
+        return match.group(1)
+    credential = urllib.parse.parse_qs(query).get("X-Amz-Credential")
+    return credential[0].split("/", 1)[0] if credential else None
+
+
+def _first(params: dict, *names: str) -> str | None:
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value:
+            return str(value)
+    return None
+
+
+def resource_arn(service: str, action: str, params: dict, path: str, account: str, region: str,
+                 partition: str = "aws", lookup=None) -> str:
+    """The resource AWS authorizes ``service:action`` against, from the request's parameters
+    (JSON or query, lists taken at their first value) or its REST path; ``*`` when unknown.
+
+    ``lookup(kind, key)`` resolves what only the backend knows (a secret's full ARN, a group's
+    ARN, a key's ARN); it returns None for an unknown resource.
+    """
+    lookup = lookup or (lambda kind, key: None)
+    prefix = f"arn:{partition}:{service}:{region}:{account}"
+    if service == "acm-pca":
+        return _first(params, "CertificateAuthorityArn") or "*"
+    if service == "secretsmanager":
+        if action == "CreateSecret" and _first(params, "Name"):
+            return f"{prefix}:secret:{_first(params, 'Name')}-??????"
+        secret = _first(params, "SecretId")
+        if not secret:
+            return "*"
+        found = lookup("secret", secret)
+        if found:
+            return found
+        return secret if secret.startswith("arn:") else f"{prefix}:secret:{secret}-??????"
+    if service == "ssm":
+        name = _first(params, "Name", "Names")
+        if not name:
+            return "*"
+        if name.startswith("arn:"):
+            return name
+        return f"{prefix}:parameter{'' if name.startswith('/') else '/'}{name}"
+    if service == "autoscaling":
+        group = _first(params, "AutoScalingGroupName", "AutoScalingGroupNames.member.1")
+        if not group:
+            return "*"
+        return lookup("autoscaling-group", group) or f"{prefix}:autoScalingGroup:*:autoScalingGroupName/{group}"
+    if service == "logs":
+        group = _first(params, "logGroupName")
+        if not group:
+            return "*"
+        stream = _first(params, "logStreamName")
+        return f"{prefix}:log-group:{group}" + (f":log-stream:{stream}" if stream else ":*")
+    if service == "kms":
+        key = _first(params, "KeyId")
+        if not key:
+            return "*"
+        return lookup("kms-key", key) or (key if key.startswith("arn:") else f"{prefix}:key/{key}")
+    if service == "ec2":
+        instance = _first(params, "InstanceId", "InstanceId.1")
+        return f"{prefix}:instance/{instance}" if instance else "*"
+    if service == "emr-serverless":
+        match = _EMR_SERVERLESS_PATH.match(path)
+        if not match:
+            return "*"
+        application, run = match.groups()
+        if run:
+            return f"{prefix}:/applications/{application}/jobruns/{run}"
+        return f"{prefix}:/applications/{application}" + ("/jobruns/*" if "/jobruns" in path else "")
+    return "*"
+
+
+def _backend_lookup(account: str, region: str, partition: str):
+    def lookup(kind: str, key: str) -> str | None:
+        try:
+            if kind == "secret":
+                from moto.secretsmanager.models import secretsmanager_backends
+
+                secret = secretsmanager_backends[account][region].secrets.get(key)
+                return secret.arn if secret else None
+            if kind == "autoscaling-group":
+                from moto.autoscaling.models import autoscaling_backends
+
+                group = autoscaling_backends[account][region].autoscaling_groups.get(key)
+                return group.arn if group else None
+            if kind == "kms-key":
+                from moto.kms.models import kms_backends
+
+                return kms_backends[account][region].describe_key(key).arn
+        except Exception:  # noqa: BLE001 - an unknown resource is authorized by its name
+            return None
+        return None
+
+    return lookup
+
+
+def _request_params(response) -> dict:
+    """A request's parameters: the JSON body of JSON-protocol services, else the query or form."""
+    if response.headers.get("X-Amz-Target") or "json" in (response.headers.get("Content-Type") or ""):
+        try:
+            document = json.loads(response.body or "{}")
+            if isinstance(document, dict):
+                return document
+        except ValueError:
+            pass
+    return dict(response.querystring or {})
+
+
+def _service_of(headers) -> str:
+    match = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/", headers.get("Authorization") or "")
+    return match.group(1) if match else ""
+
+
+def _authorize(original):
+    def authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+
+        if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+            return original(self, iam_request_cls, resource)
+        query = urllib.parse.urlparse(self.uri).query
+        if request_access_key(self.headers, query) in operator_keys():
+            return None
+        if resource == "*":
+            from moto.utilities.utils import get_partition
+
+            partition = get_partition(self.region)
+            resource = resource_arn(_service_of(self.headers), self._get_action(), _request_params(self),
+                                    urllib.parse.urlparse(self.uri).path, self.current_account, self.region,
+                                    partition, _backend_lookup(self.current_account, self.region, partition))
+        try:
+            return original(self, iam_request_cls, resource)
+        except RESTError as error:
+            if not self.headers.get("X-Amz-Target") or isinstance(error, JsonRESTError):
+                raise
+            # JSON-protocol services answer in JSON, with their own codes; moto answers in XML.
+            refused = JsonRESTError(JSON_ERROR_CODES.get(error.error_type, error.error_type), error.message)
+            refused.code = error.code
+            raise refused from error
+
+    return authenticate_and_authorize_action
+
+
+class InstanceMetadataService:
+    """WSGI app answering as the instance metadata service to the instance at the client's address."""
+
+    TOKEN_HEADER = "X-aws-ec2-metadata-token"
+
+    def __init__(self, backend_lock):
+        self.backend_lock = backend_lock
+        self.lock = threading.Lock()
+        self.credentials: dict[str, dict] = {}
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        if method == "PUT" and path == "/latest/api/token":
+            ttl = environ.get("HTTP_X_AWS_EC2_METADATA_TOKEN_TTL_SECONDS", "21600")
+            return self._answer(start_response, "200 OK", uuid.uuid4().hex,
+                                [("X-aws-ec2-metadata-token-ttl-seconds", ttl)])
+        if method != "GET":
+            return self._answer(start_response, "405 Method Not Allowed", "")
+        with self.backend_lock:
+            found = self._instance_at(environ.get("REMOTE_ADDR", ""))
+            if found is None:
+                return self._answer(start_response, "404 Not Found", "no instance has this address")
+            instance, region = found
+            role = self._profile_role(instance, region)
+            if path == "/latest/meta-data/instance-id":
+                return self._answer(start_response, "200 OK", instance.id)
+            if path == "/latest/meta-data/placement/region":
+                return self._answer(start_response, "200 OK", region)
+            if path == "/latest/meta-data/placement/availability-zone":
+                return self._answer(start_response, "200 OK", instance.availability_zone or "")
+            credentials_path = "/latest/meta-data/iam/security-credentials/"
+            if path == credentials_path and role is not None:
+                return self._answer(start_response, "200 OK", role.name)
+            if path == credentials_path + getattr(role, "name", "\0"):
+                return self._answer(start_response, "200 OK", json.dumps(self._credentials(instance, role, region)))
+        return self._answer(start_response, "404 Not Found", "")
+
+    @staticmethod
+    def _answer(start_response, status: str, text: str, headers=()):
+        payload = text.encode()
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(payload))), *headers])
+        return [payload]
+
+    @staticmethod
+    def _instance_at(address: str):
+        from moto.ec2.models import ec2_backends
+
+        for account_backends in list(ec2_backends.values()):
+            for region, backend in list(account_backends.items()):
+                for instance in backend.all_instances():
+                    if instance.private_ip == address and instance.state == "running":
+                        return instance, region
+        return None
+
+    @staticmethod
+    def _profile_role(instance, region: str):
+        from moto.iam.models import iam_backends
+        from moto.utilities.utils import get_partition
+
+        association = instance.ec2_backend.iam_instance_profile_associations.get(instance.id)
+        if association is not None:
+            found = association.iam_instance_profile
+        else:
+            group = getattr(instance, "autoscaling_group", None)
+            if group is None or group.ec2_launch_template is None:
+                return None
+            version = group.ec2_launch_template.get_version(group.launch_template_version)
+            profile = version.data.get("IamInstanceProfile")
+            if not profile:
+                return None
+            iam = iam_backends[instance.ec2_backend.account_id][get_partition(region)]
+            try:
+                found = (iam.get_instance_profile_by_arn(profile["Arn"]) if profile.get("Arn")
+                         else iam.get_instance_profile(profile["Name"]))
+            except Exception:  # noqa: BLE001 - a profile deleted since launch gives no credentials
+                return None
+        return found.roles[0] if found.roles else None
+
+    def _credentials(self, instance, role, region: str) -> dict:
+        from moto.sts.models import sts_backends
+        from moto.utilities.utils import get_partition
+
+        lifetime = int(os.environ.get(CREDENTIAL_SECONDS_VARIABLE, DEFAULT_CREDENTIAL_SECONDS))
+        key = f"{instance.id}/{role.arn}"
+        with self.lock:
+            held = self.credentials.get(key)
+            if held is None or held["expires"] - time.time() < lifetime / 4:
+                assumed = sts_backends[instance.ec2_backend.account_id][get_partition(region)].assume_role(
+                    region_name=region, role_session_name=instance.id, role_arn=role.arn, policy=None,
+                    duration=lifetime, external_id=None)
+                held = {"expires": time.time() + lifetime, "document": {
+                    "Code": "Success", "Type": "AWS-HMAC",
+                    "LastUpdated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "AccessKeyId": assumed.access_key_id, "SecretAccessKey": assumed.secret_access_key,
+                    "Token": assumed.session_token,
+                    "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + lifetime)),
+                }}
+                self.credentials[key] = held
+            return held["document"]
+
+
+def install() -> None:
+    """Adds the resource of each request and the operator's keys to moto's IAM enforcement."""
+    global RESTError, JsonRESTError
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.exceptions import _RESTError as RESTError
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize(
+        ActionAuthenticatorMixin._authenticate_and_authorize_action)

@@ -58,7 +58,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="converge-benchmark-") as folder:
         sandbox = Sandbox(name=f"dp-bench-{uuid.uuid4().hex[:6]}", state_dir=Path(folder) / "state",
-                          aws_port=free_port(), airflow_port=free_port(), vpc_cidr="10.40.0.0/16")
+                          aws_port=free_port(), imds_port=free_port(), airflow_port=free_port(), vpc_cidr="10.40.0.0/16")
         try:
             # Everything but the converge, then the converge alone, so that the figure is Ansible's.
             with contextlib.redirect_stdout(io.StringIO()):

@@ -25,7 +25,14 @@ state, existing containers are kept, and the containers of instances that left t
 removed.
 
 Settings (environment variables, for running a second sandbox beside the first, as the e2e
-tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_AIRFLOW_PORT, SANDBOX_VPC_CIDR.
+tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_IMDS_PORT, SANDBOX_AIRFLOW_PORT,
+SANDBOX_VPC_CIDR.
+
+IAM is enforced (tests/harness/iam_emulation.py): the sandbox's own key (``sandbox``) is the
+account's administrator, which Terraform and the controller use; every host calls AWS with the
+temporary credentials of its instance profile's role, which the instance metadata service
+emulation hands it at the network's gateway (``SANDBOX_IMDS_PORT``), and each call is checked
+against that role's policies, as in an account.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
+from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
 from tests.harness.moto_gaps import CONSOLE_OUTPUT_PATH  # noqa: E402
 from tests.harness.moto_server import ALL_INTERFACES, REAL_AWS_VARIABLES, REQUESTS_PATH, MotoServer  # noqa: E402
 from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman, wait_booted  # noqa: E402
@@ -73,6 +81,8 @@ CONTAINER_TAG = "dataplatform:sandbox-container"
 INSTANCE_LABEL = "dataplatform.sandbox-instance"
 NIFI_HTTPS_PORT = 8443
 AIRFLOW_API_PORT = 8080
+# The account administrator's key, which Terraform and the controller use (iam_emulation.py).
+OPERATOR_KEY = "sandbox"
 # How the hosts name the machine (podman's name for their network's gateway).
 MACHINE_FROM_HOSTS = "host.containers.internal"
 
@@ -105,6 +115,8 @@ class Sandbox:
     name: str = "dataplatform-sandbox"
     state_dir: Path = ROOT / ".sandbox"
     aws_port: int = 5000
+    # The instance metadata service emulation's port (plain HTTP, at the hosts' gateway).
+    imds_port: int = 5001
     airflow_port: int = 8080
     # The VPC's range (the podman network's), the local environment's unless set.
     vpc_cidr: str = ""
@@ -115,6 +127,7 @@ class Sandbox:
             name=os.environ.get("SANDBOX_NAME", cls.name),
             state_dir=Path(os.environ.get("SANDBOX_DIR", str(cls.state_dir))).resolve(),
             aws_port=int(os.environ.get("SANDBOX_AWS_PORT", cls.aws_port)),
+            imds_port=int(os.environ.get("SANDBOX_IMDS_PORT", cls.imds_port)),
             airflow_port=int(os.environ.get("SANDBOX_AIRFLOW_PORT", cls.airflow_port)),
             vpc_cidr=os.environ.get("SANDBOX_VPC_CIDR", ""),
         )
@@ -130,6 +143,11 @@ class Sandbox:
         """The AWS endpoint as the hosts reach it: the moto server at their network's gateway. An
         address, not a name: S3 clients then address buckets by path, as the emulator needs."""
         return f"https://{self.vpc_network[1]}:{self.aws_port}"
+
+    @property
+    def hosts_imds_endpoint(self) -> str:
+        """The instance metadata service as the hosts' SDKs reach it (AWS_EC2_METADATA_SERVICE_ENDPOINT)."""
+        return f"http://{self.vpc_network[1]}:{self.imds_port}/"
 
     @property
     def tls(self) -> LocalCa:
@@ -207,8 +225,8 @@ class Sandbox:
             env.pop(variable, None)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
-            AWS_ACCESS_KEY_ID="sandbox",
-            AWS_SECRET_ACCESS_KEY="sandbox",
+            AWS_ACCESS_KEY_ID=OPERATOR_KEY,
+            AWS_SECRET_ACCESS_KEY=OPERATOR_KEY,
             AWS_REGION=REGION,
             AWS_DEFAULT_REGION=REGION,
             AWS_CONFIG_FILE=os.devnull,
@@ -217,6 +235,7 @@ class Sandbox:
             ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
             SANDBOX_AIRFLOW_PORT=str(self.airflow_port),
             SANDBOX_HOSTS_AWS_ENDPOINT_URL=self.hosts_endpoint,
+            SANDBOX_HOSTS_IMDS_ENDPOINT=self.hosts_imds_endpoint,
             # The Airflow virtualenv from the machine's wheelhouse once `up` has built it.
             SANDBOX_AIRFLOW_FIND_LINKS=package_cache.served_find_links(host_image()),
             DATAPLATFORM_SSH_DIR=str(self.ssh_dir),
@@ -236,7 +255,7 @@ class Sandbox:
         import boto3
 
         return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, verify=str(self.tls.bundle),
-                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+                            aws_access_key_id=OPERATOR_KEY, aws_secret_access_key=OPERATOR_KEY)
 
     def _open(self, request: str | urllib.request.Request, timeout: float):
         return urllib.request.urlopen(request, timeout=timeout,  # noqa: S310 - loopback
@@ -269,7 +288,12 @@ class Sandbox:
             raise SandboxError(f"{self.endpoint} answers but is not this sandbox's moto server "
                                "(another sandbox?); set SANDBOX_AWS_PORT to a free port")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        server = MotoServer(host=ALL_INTERFACES, port=self.aws_port, log_path=self.moto_log, tls=self.tls).start()
+        if not port_is_free(self.imds_port):
+            raise SandboxError(f"port {self.imds_port}, for the instance metadata service, is taken by another "
+                               "program; set SANDBOX_IMDS_PORT to a free port")
+        server = MotoServer(host=ALL_INTERFACES, port=self.aws_port, log_path=self.moto_log, tls=self.tls,
+                            imds_port=self.imds_port, env={
+                                "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: OPERATOR_KEY}).start()
         self.moto_pid_file.write_text(f"{server.process.pid}\n")
         return True
 

@@ -1,22 +1,22 @@
 """What the playbooks, the roles and the sample DAG do against what Terraform lets them do, on the
-applied local environment: the permissions of the roles that make each call, and the Airflow
-target group against the port and protocol the api-server serves.
+applied local environment: each call made with a session of the role that makes it in an account,
+on a moto server that enforces IAM on named resources (tests/harness/iam_emulation.py), and the
+Airflow target group against the port and protocol the api-server serves.
 
-The permission checks read the roles' inline policies back from the emulator and match actions
-and resources as IAM does for Allow statements without conditions (wildcards in both); the
-statements checked here carry no condition. Deny statements are not evaluated: the project's
-policies have none.
+A call the role may make either succeeds or fails for another reason than a refusal (completing a
+lifecycle action nobody waits for is a ValidationError, which IAM lets through first). The S3
+permissions are proven in the sandbox (tests/e2e/test_sandbox.py), over HTTPS: this emulator speaks
+plain HTTP, which the data lake's bucket policies refuse to everyone.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
-from urllib.parse import unquote
 
 import boto3
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import platform_parameter_name
 from tests.conftest import REPO_ROOT
@@ -24,6 +24,9 @@ from tests.conftest import REPO_ROOT
 pytestmark = pytest.mark.terraform
 
 AIRFLOW_ROLE = REPO_ROOT / "collections" / "ansible_collections" / "dataplatform" / "ops" / "roles" / "airflow"
+HOST_ROLES = ("nifi", "airflow")
+REFUSED = ("AccessDenied", "AccessDeniedException")
+CSR = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
 
 
 @pytest.fixture
@@ -31,58 +34,68 @@ def local(applied_local, terraform_emulator):
     def client(service):
         return boto3.client(service, endpoint_url=terraform_emulator.endpoint)
 
+    def as_role(role_name):
+        """A client factory with a session of the role (as an instance or the controller has one)."""
+        arn = client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
+        credentials = client("sts").assume_role(RoleArn=arn, RoleSessionName="contract-test")["Credentials"]
+        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["SessionToken"])
+        return lambda service: session.client(service, endpoint_url=terraform_emulator.endpoint)
+
     document = json.loads(client("ssm").get_parameter(Name=platform_parameter_name("local"))["Parameter"]["Value"])
-    return {"client": client, "document": document}
+    return {"client": client, "as_role": as_role, "document": document}
 
 
-def inline_statements(iam, role_name: str) -> list[dict]:
-    statements = []
-    for policy_name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-        if isinstance(document, str):
-            document = json.loads(unquote(document))
-        found = document["Statement"]
-        statements.extend(found if isinstance(found, list) else [found])
-    return statements
+def refused(call, **parameters) -> bool:
+    try:
+        call(**parameters)
+    except ClientError as error:
+        return error.response["Error"]["Code"] in REFUSED
+    return False
 
 
-def _as_list(value) -> list[str]:
-    return value if isinstance(value, list) else [value]
+def allowed(call, **parameters) -> bool:
+    """Not refused by IAM (the call may still fail for what it asks)."""
+    try:
+        call(**parameters)
+    except ClientError as error:
+        return error.response["Error"]["Code"] not in REFUSED
+    return True
 
 
-def allows(statements: list[dict], action: str, resource: str) -> bool:
-    return any(
-        statement["Effect"] == "Allow"
-        and any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in _as_list(statement["Action"]))
-        and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _as_list(statement.get("Resource", [])))
-        for statement in statements
-    )
+@pytest.mark.parametrize("role", HOST_ROLES)
+def test_a_host_role_can_neither_issue_a_certificate_nor_write_a_secret(local, role):
+    """Node certificates are issued by the controller for the hosts' CSRs, and shared secrets are
+    made by the controller: a host that runs foreign code (a DAG) can mint no identity and
+    overwrite no key."""
+    client = local["as_role"](f"dataplatform-local-{role}-host")
+    assert refused(client("acm-pca").issue_certificate, CertificateAuthorityArn=local["document"]["pca"]["arn"], Csr=CSR,
+                   SigningAlgorithm="SHA256WITHRSA", Validity={"Value": 1, "Type": "DAYS"})
+    own_secret = f"dataplatform/local/{role}/contract-test"
+    local["client"]("secretsmanager").create_secret(Name=own_secret, SecretString="controller's")
+    try:
+        secrets = client("secretsmanager")
+        assert secrets.get_secret_value(SecretId=own_secret)["SecretString"] == "controller's"
+        assert refused(secrets.put_secret_value, SecretId=own_secret, SecretString="host's")
+        assert refused(secrets.create_secret, Name=f"dataplatform/local/{role}/made-by-a-host", SecretString="host's")
+        other = "airflow" if role == "nifi" else "nifi"
+        assert refused(secrets.get_secret_value, SecretId=f"dataplatform/local/{other}/contract-test")
+    finally:
+        local["client"]("secretsmanager").delete_secret(SecretId=own_secret, ForceDeleteWithoutRecovery=True)
+    for group in (local["document"]["nifi"]["asg_name"], local["document"]["airflow"]["asg_name"]):
+        assert refused(client("autoscaling").complete_lifecycle_action, AutoScalingGroupName=group,
+                       LifecycleHookName="launch", InstanceId="i-0123456789abcdef0", LifecycleActionResult="CONTINUE")
 
 
-def group_arn(autoscaling, name: str) -> str:
-    return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]["AutoScalingGroupARN"]
-
-
-def test_the_sample_dag_may_move_objects_out_of_bronze(local):
-    """bronze_to_silver copies to silver, then deletes from bronze, with the Airflow hosts' role."""
-    buckets = local["document"]["buckets"]
-    statements = inline_statements(local["client"]("iam"), "dataplatform-local-airflow-host")
-    assert allows(statements, "s3:GetObject", f"arn:aws:s3:::{buckets['bronze']}/landing/file.csv")
-    assert allows(statements, "s3:PutObject", f"arn:aws:s3:::{buckets['silver']}/landing/file.csv")
-    assert allows(statements, "s3:DeleteObject", f"arn:aws:s3:::{buckets['bronze']}/landing/file.csv")
-    assert not allows(statements, "s3:DeleteObject", f"arn:aws:s3:::{buckets['gold']}/landing/file.csv")
-    nifi = inline_statements(local["client"]("iam"), "dataplatform-local-nifi-host")
-    assert not allows(nifi, "s3:DeleteObject", f"arn:aws:s3:::{buckets['bronze']}/landing/file.csv")
-
-
-def test_the_converge_may_complete_both_groups_lifecycle_actions(local):
-    """lifecycle-launch.yml and nifi-decommission.yml call CompleteLifecycleAction from the controller."""
-    autoscaling = local["client"]("autoscaling")
-    statements = inline_statements(local["client"]("iam"), "dataplatform-local-automation")
-    groups = [group["AutoScalingGroupName"] for group in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]]
-    assert len(groups) == 2, groups
-    for name in groups:
-        assert allows(statements, "autoscaling:CompleteLifecycleAction", group_arn(autoscaling, name)), name
+def test_the_controller_may_complete_both_groups_lifecycle_actions_and_issue_node_certificates(local):
+    """lifecycle-launch.yml and nifi-decommission.yml call CompleteLifecycleAction, and node_cert
+    has the CSRs signed, from the controller, with the automation role."""
+    client = local["as_role"]("dataplatform-local-automation")
+    for group in (local["document"]["nifi"]["asg_name"], local["document"]["airflow"]["asg_name"]):
+        assert allowed(client("autoscaling").complete_lifecycle_action, AutoScalingGroupName=group,
+                       LifecycleHookName="launch", InstanceId="i-0123456789abcdef0", LifecycleActionResult="CONTINUE"), group
+    assert allowed(client("acm-pca").get_certificate_authority_certificate,
+                   CertificateAuthorityArn=local["document"]["pca"]["arn"])
 
 
 def test_the_airflow_target_group_speaks_what_the_api_server_serves(local):

@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import ssl
@@ -31,7 +32,9 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -92,10 +95,12 @@ def sandbox(tmp_path_factory):
         "SANDBOX_NAME": name,
         "SANDBOX_DIR": str(tmp_path_factory.mktemp("sandbox") / "state"),
         "SANDBOX_AWS_PORT": str(free_port()),
+        "SANDBOX_IMDS_PORT": str(free_port()),
         "SANDBOX_AIRFLOW_PORT": str(free_port()),
         "SANDBOX_VPC_CIDR": E2E_VPC_CIDR,
     }
     instance = Sandbox(name=name, state_dir=Path(settings["SANDBOX_DIR"]), aws_port=int(settings["SANDBOX_AWS_PORT"]),
+                       imds_port=int(settings["SANDBOX_IMDS_PORT"]),
                        airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]), vpc_cidr=E2E_VPC_CIDR)
     instance.make_env = {**os.environ, **settings}
     try:
@@ -523,6 +528,61 @@ def test_airflow_runs_the_sample_dag_from_the_dags_bucket(sandbox, report):
     assert health
     units = ssh_run(sandbox, address, "systemctl", "is-active", *AIRFLOW_UNITS)
     assert units.stdout.split() == ["active"] * len(AIRFLOW_UNITS), units.stdout
+
+
+def _instance_credentials(sandbox: Sandbox, host: dict) -> dict:
+    """The credentials the instance metadata service hands the host, fetched on the host (IMDSv2)."""
+    imds = sandbox.hosts_imds_endpoint.rstrip("/")
+    script = (f"t=$(curl -sSf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' {imds}/latest/api/token) && "
+              f"r=$(curl -sSf -H \"X-aws-ec2-metadata-token: $t\" {imds}/latest/meta-data/iam/security-credentials/) && "
+              f"echo \"$r\" && curl -sSf -H \"X-aws-ec2-metadata-token: $t\" {imds}/latest/meta-data/iam/security-credentials/$r")
+    answer = ssh_run(sandbox, host["private_ip_address"], "sh", "-c", shlex.quote(script))
+    assert answer.returncode == 0, answer.stderr
+    role, document = answer.stdout.split("\n", 1)
+    return {"role": role.strip(), **json.loads(document)}
+
+
+def test_each_host_calls_aws_as_its_instance_role_and_is_refused_what_it_must_not_do(sandbox):
+    """IAM is enforced in the sandbox: a host's calls carry its instance profile role's credentials
+    (the sample DAG above ran with the Airflow host's), and that role is refused issuing a
+    certificate, writing a secret, deleting from gold (and a NiFi host from bronze) and completing a
+    lifecycle action."""
+    document = sandbox.platform_document()
+    s3 = sandbox.client("s3")
+    s3.put_object(Bucket=document["buckets"]["gold"], Key="e2e/kept.parquet", Body=b"rows")
+    s3.put_object(Bucket=document["buckets"]["bronze"], Key="e2e/kept.csv", Body=b"rows")
+    for role in ("nifi", "airflow"):
+        host = hosts_of(sandbox, role)[0]
+        credentials = _instance_credentials(sandbox, host)
+        assert credentials["role"] == f"dataplatform-local-{role}-host"
+        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["Token"], region_name="eu-west-1")
+
+        def client(service):
+            return session.client(service, endpoint_url=sandbox.endpoint, verify=str(sandbox.tls.bundle))
+
+        identity = client("sts").get_caller_identity()["Arn"]
+        assert identity.endswith(f":assumed-role/dataplatform-local-{role}-host/{host['instance_id']}"), identity
+        refusals = {
+            "issue a certificate": lambda: client("acm-pca").issue_certificate(
+                CertificateAuthorityArn=document["pca"]["arn"], SigningAlgorithm="SHA256WITHRSA",
+                Csr=b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+                Validity={"Value": 1, "Type": "DAYS"}),
+            "write a shared secret": lambda: client("secretsmanager").create_secret(
+                Name=f"dataplatform/local/{role}/written-by-a-host", SecretString="x"),
+            "delete from gold": lambda: client("s3").delete_object(Bucket=document["buckets"]["gold"], Key="e2e/kept.parquet"),
+            **({"delete from bronze": lambda: client("s3").delete_object(Bucket=document["buckets"]["bronze"], Key="e2e/kept.csv")}
+               if role == "nifi" else {}),
+            "complete a lifecycle action": lambda: client("autoscaling").complete_lifecycle_action(
+                AutoScalingGroupName=host["asg"], LifecycleHookName="launch", InstanceId=host["instance_id"],
+                LifecycleActionResult="CONTINUE"),
+        }
+        for what, call in refusals.items():
+            with pytest.raises(ClientError) as refused:
+                call()
+            assert refused.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"), (role, what)
+    assert s3.head_object(Bucket=document["buckets"]["gold"], Key="e2e/kept.parquet")
+    assert s3.head_object(Bucket=document["buckets"]["bronze"], Key="e2e/kept.csv")
 
 
 def _write_flow(container: str, root_group_id: str) -> None:

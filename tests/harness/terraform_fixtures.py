@@ -7,21 +7,29 @@ and the environment tests (tests/terraform/) assert against the same applied sta
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE
 from tests.harness.moto_server import MotoServer, count_actions
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
 
 ACCOUNTS = ("dev", "ppd", "prod")
+# The fixed access key of terraform/environments/local/provider.tf.
+LOCAL_ENVIRONMENT_KEY = "sandbox"
 
 
 @pytest.fixture(scope="session")
 def terraform_emulator(tmp_path_factory):
-    """The moto server the Terraform environments are planned and applied against."""
+    """The moto server the Terraform environments are planned and applied against, with IAM
+    enforced (iam_emulation.py): Terraform (the local environment's fixed key, the accounts' the
+    session's) and the tests run with the operator's keys, and a test that assumes one of the roles
+    Terraform made is held to that role's policies."""
     log_path = tmp_path_factory.mktemp("terraform-emulator") / "moto.log"
-    server = MotoServer(log_path=log_path).start()
+    server = MotoServer(log_path=log_path, env={
+        "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: f"{os.environ['AWS_ACCESS_KEY_ID']},{LOCAL_ENVIRONMENT_KEY}"}).start()
     try:
         yield server
     finally:

@@ -74,19 +74,8 @@ data "aws_iam_policy_document" "host" {
     resources = [local.parameter_arn]
   }
 
-  statement {
-    sid       = "IssueOwnNodeCertificates"
-    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate"]
-    resources = [var.pca_arn]
-  }
-
-  statement {
-    sid     = "CompleteOwnLifecycleActions"
-    actions = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
-    resources = [
-      "arn:${local.partition}:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${each.value.asg_name}",
-    ]
-  }
+  # No PCA and no lifecycle permission: the controller has node certificates issued for the CSRs
+  # the hosts make and completes their lifecycle actions (the automation role below).
 
   statement {
     sid       = "ShipOwnLogs"
@@ -95,8 +84,8 @@ data "aws_iam_policy_document" "host" {
   }
 
   statement {
-    sid     = "OwnSecrets"
-    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"]
+    sid     = "ReadOwnSecrets"
+    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     # Secret ARNs end in a random six-character suffix.
     resources = ["${local.secrets_arn_prefix}/${each.value.secret_folder}/*"]
   }
@@ -268,6 +257,60 @@ resource "aws_iam_role_policy" "automation" {
   name   = "converge"
   role   = aws_iam_role.automation.id
   policy = data.aws_iam_policy_document.automation.json
+}
+
+# --- The cert issuer role: the user-certificate pipeline (user-certs.yml) -------------------
+
+resource "aws_iam_role" "cert_issuer" {
+  name                 = "${local.name}-cert-issuer"
+  description          = "The user-certificate pipeline of the ${var.environment} data platform (user-certs.yml)."
+  assume_role_policy   = data.aws_iam_policy_document.automation_assume.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "cert_issuer" {
+  statement {
+    sid       = "ReadThePlatformParameter"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.parameter_arn]
+  }
+
+  statement {
+    sid       = "IssueAndRevokeUserCertificates"
+    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
+    resources = [var.pca_arn]
+  }
+
+  # ListSecrets has no resource; the pipeline lists with a name filter on its own folder.
+  statement {
+    sid       = "FindTheUsersSecrets"
+    actions   = ["secretsmanager:ListSecrets"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "KeepTheUsersSecrets"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource"]
+    resources = ["${local.secrets_arn_prefix}/users/*"]
+  }
+
+  statement {
+    sid       = "UseThePlatformKeyForSecrets"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "cert_issuer" {
+  name   = "user-certificates"
+  role   = aws_iam_role.cert_issuer.id
+  policy = data.aws_iam_policy_document.cert_issuer.json
 }
 
 # --- GitHub Actions: OIDC, one plan role and one deploy role ------------------------------

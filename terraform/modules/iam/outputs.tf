@@ -27,3 +27,8 @@ output "automation_role_arn" {
   description = "Role the converge (AWX, an operator running site.yml) assumes: reads the platform, signs its SSH login certificate, verifies host keys, issues node certificates, completes launch actions."
   value       = aws_iam_role.automation.arn
 }
+
+output "cert_issuer_role_arn" {
+  description = "Role the user-certificate pipeline (user-certs.yml) assumes: issues, renews and revokes user certificates and keeps their secrets under dataplatform/<env>/users/."
+  value       = aws_iam_role.cert_issuer.arn
+}

@@ -12,7 +12,8 @@ make the sandbox fail where an account fails:
   its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
   pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
   group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
-  and ``emr-serverless`` (the application or job run, from the REST path). S3 (bucket and object
+  and ``emr-serverless`` (the application or job run, from the REST path). For an instance, its
+  tags are the request's ``aws:ResourceTag/<key>`` condition keys. S3 (bucket and object
   ARNs), IAM, STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
   does, which a policy with named resources does not match: an unlisted action is refused, never
   allowed by mistake.
@@ -49,6 +50,8 @@ import urllib.parse
 import uuid
 
 RESTError = JsonRESTError = Exception  # moto's, once install() has imported them
+# moto_gaps' per-request condition context (a thread-local), once install() is given it.
+_request_context = None
 
 OPERATOR_KEYS_VARIABLE = "DATAPLATFORM_OPERATOR_ACCESS_KEYS"
 CREDENTIAL_SECONDS_VARIABLE = "DATAPLATFORM_IMDS_CREDENTIAL_SECONDS"
@@ -171,6 +174,14 @@ def _backend_lookup(account: str, region: str, partition: str):
     return lookup
 
 
+def _instance_tag_keys(account: str, region: str, instance_id: str) -> dict[str, str]:
+    """``aws:ResourceTag/<key>`` of an instance, for the conditions of a call on it."""
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account][region]
+    return {f"aws:ResourceTag/{key}": value for key, value in backend.tags.get(instance_id, {}).items()}
+
+
 def _request_params(response) -> dict:
     """A request's parameters: the JSON body of JSON-protocol services, else the query or form."""
     if response.headers.get("X-Amz-Target") or "json" in (response.headers.get("Content-Type") or ""):
@@ -205,6 +216,10 @@ def _authorize(original):
             resource = resource_arn(_service_of(self.headers), self._get_action(), _request_params(self),
                                     urllib.parse.urlparse(self.uri).path, self.current_account, self.region,
                                     partition, _backend_lookup(self.current_account, self.region, partition))
+        if _request_context is not None and ":instance/" in resource:
+            context = getattr(_request_context, "context", None)
+            if context is not None:
+                context.update(_instance_tag_keys(self.current_account, self.region, resource.rsplit("/", 1)[-1]))
         try:
             return original(self, iam_request_cls, resource)
         except RESTError as error:
@@ -320,9 +335,11 @@ class InstanceMetadataService:
             return held["document"]
 
 
-def install() -> None:
-    """Adds the resource of each request and the operator's keys to moto's IAM enforcement."""
-    global RESTError, JsonRESTError
+def install(request_context=None) -> None:
+    """Adds the resource of each request and the operator's keys to moto's IAM enforcement; with
+    moto_gaps' request context, also the resource's tags as condition keys."""
+    global RESTError, JsonRESTError, _request_context
+    _request_context = request_context
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.core.exceptions import JsonRESTError
     from moto.core.exceptions import _RESTError as RESTError

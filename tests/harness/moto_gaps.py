@@ -91,6 +91,8 @@ _lifecycle_actions: list[dict] = []
 _console_output: dict[str, str] = {}
 # The context keys of the request being served (set per request by GapsMiddleware).
 _request = threading.local()
+# The same, for the IAM emulation (iam_emulation.py), which adds the resource's tags to it.
+REQUEST_CONTEXT = _request
 
 
 def _condition_holds(operator: str, expected, actual) -> bool | None:

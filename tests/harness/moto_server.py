@@ -260,6 +260,11 @@ class MotoServer:
         """Every lifecycle action completed since the last reset (moto_gaps.py's record)."""
         return json.loads(self._call("GET", "/_dataplatform/lifecycle-actions"))
 
+    def set_lifecycle_timeout(self, seconds: float | None) -> None:
+        """Caps every lifecycle hook's timeout for actions started from now (None: the server's
+        own setting again); moto_gaps.py's emulation."""
+        self._call("POST", "/_dataplatform/lifecycle-timeout", b"" if seconds is None else str(seconds).encode())
+
     def clear_requests(self) -> None:
         self._call("DELETE", REQUESTS_PATH)
 
@@ -310,7 +315,7 @@ def main() -> None:
     import moto_gaps
 
     app = moto_gaps.install(CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK))
-    iam_emulation.install()
+    iam_emulation.install(moto_gaps.REQUEST_CONTEXT)
     # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
     # busy cores) the development server reset connections after it had answered, so clients
     # retried requests it had already carried out (a duplicate security group rule, a rule

@@ -159,3 +159,25 @@ def test_the_instance_metadata_service_hands_an_instance_its_profile_roles_crede
     s3 = role_session.client("s3", endpoint_url=strict_moto.endpoint)
     s3.put_object(Bucket="bronze", Key="landing/from-imds.json", Body=b"{}")
     assert_refused(s3.delete_object, Bucket="gold", Key="table/part-0.parquet")
+
+
+def test_a_condition_on_the_instances_tags_holds_for_tagged_instances_only(strict_moto, account):
+    """As the automation role reads the consoles of its environment's instances only."""
+    iam = operator(strict_moto, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="console-reader", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="console-reader", PolicyName="consoles", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "ec2:GetConsoleOutput", "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/dataplatform:env": "local"}}}]}))
+    ec2 = operator(strict_moto, "ec2")
+    tagged, untagged = (ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, TagSpecifications=tags)["Instances"][0]["InstanceId"]
+                        for tags in ([{"ResourceType": "instance", "Tags": [{"Key": "dataplatform:env", "Value": "local"}]}], []))
+    credentials = operator(strict_moto, "sts").assume_role(RoleArn=role["Arn"], RoleSessionName="controller")["Credentials"]
+    reader = boto3.client("ec2", endpoint_url=strict_moto.endpoint, region_name=REGION, aws_access_key_id=credentials["AccessKeyId"],
+                          aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"])
+    assert reader.get_console_output(InstanceId=tagged)["InstanceId"] == tagged
+    with pytest.raises(ClientError) as refused:
+        reader.get_console_output(InstanceId=untagged)
+    assert refused.value.response["Error"]["Code"] in ("UnauthorizedOperation", "AccessDenied")

@@ -243,6 +243,43 @@ def test_removed_request_is_revoked_and_leaves_the_authorized_users(moto, tmp_pa
     assert not secret["deleted"] and secret["tags"]["dataplatform:serial"] != bob_serial
 
 
+def test_a_run_that_would_revoke_everyone_or_too_many_revokes_nothing(moto, tmp_path):
+    """The blast radius: the dev folder emptied (a wrong checkout) or more removals than the
+    policy's max_revocations_per_run stop the run before any change; an explicit override goes on."""
+    activate_environments("dev")
+    requests_dir = copy_requests(tmp_path / "requests", "dev")
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+    serials = {user: user_secret("dev", user)["tags"]["dataplatform:serial"] for user in ("alice", "bob")}
+
+    for path in (requests_dir / "dev").glob("*.yaml"):
+        path.unlink()
+    moto.clear_requests()
+    refused = run_playbook("user-certs.yml", "-i", "inventories/dev", "-e", f"cert_requests_dir={requests_dir}", unfolded=True)
+    assert refused.returncode != 0
+    assert "no certificate request for this environment, so every one of its 2 user certificate(s) would be revoked (alice, bob)" in output(refused)
+    assert "nothing was issued, renewed or revoked" in output(refused)
+    assert writes(moto.requests(), "acm-pca", "secretsmanager") == []
+
+    strict = policy_with(tmp_path)
+    policy = yaml.safe_load(strict.read_text())
+    policy["environments"]["dev"]["max_revocations_per_run"] = 1
+    strict.write_text(yaml.safe_dump(policy))
+    (requests_dir / "dev" / "carol.yaml").write_text(
+        "user: carol\nenv: dev\nsubject: {common_name: carol, organizational_unit: DataEng, organization: Platform}\n"
+        "expiry_days: 30\n")
+    refused = run_playbook("user-certs.yml", "-i", "inventories/dev", "-e", f"cert_requests_dir={requests_dir}",
+                           "-e", f"cert_policy_file={strict}", unfolded=True)
+    assert refused.returncode != 0
+    assert "2 user certificates would be revoked (alice, bob), more than the 1 a run may revoke" in output(refused)
+    assert writes(moto.requests(), "acm-pca", "secretsmanager") == []
+    assert {user: user_secret("dev", user)["tags"]["dataplatform:serial"] for user in ("alice", "bob")} == serials
+
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}", "-e", f"cert_policy_file={strict}",
+              "-e", "user_certs_allow_mass_revocation=true")
+    assert sorted(r["params"]["CertificateSerial"] for r in calls(moto.requests(), "acm-pca", "RevokeCertificate")) == sorted(serials.values())
+    assert user_secret("dev", "alice")["deleted"] and user_secret("dev", "bob")["deleted"]
+
+
 def test_check_mode_shows_the_plan_and_changes_nothing(moto, tmp_path):
     activate_environments("dev")
     requests_dir = copy_requests(tmp_path / "requests", "dev")

@@ -39,6 +39,8 @@ REQUESTS_FOLDER = "cert-requests"
 POLICY_FILE_NAME = "policy.yml"
 REQUEST_SUFFIXES = (".yaml", ".yml")
 MAX_REQUEST_BYTES = 4096
+# Revocations a reconcile may make without an explicit override, where the policy sets none.
+DEFAULT_MAX_REVOCATIONS_PER_RUN = 2
 USER_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ROLE_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -129,6 +131,7 @@ POLICY_SCHEMA = {
                 "properties": {
                     "max_expiry_days": {"type": "integer", "minimum": 1},
                     "renew_before_days": {"type": "integer", "minimum": 1},
+                    "max_revocations_per_run": {"type": "integer", "minimum": 0},
                     "organizations": _NAME_LIST,
                     "organizational_units": _NAME_LIST,
                     "roles": {
@@ -426,7 +429,8 @@ def _read_request(path, display, env, file_user, rules):
 def load_requests(requests_dir, policy_file):
     """Every request under ``requests_dir`` checked against ``policy_file``.
 
-    Returns ``{"environments": {env: {"users": [...], "renew_before_days": n, "max_expiry_days": m}},
+    Returns ``{"environments": {env: {"users": [...], "renew_before_days": n, "max_expiry_days": m,
+    "max_revocations_per_run": r}},
     "problems": [{"file", "field", "reason"}], "requests_dir", "policy_file", "files"}``. Users are
     the valid requests of each environment of the policy, roles defaulted, sorted by user name.
     """
@@ -441,7 +445,9 @@ def load_requests(requests_dir, policy_file):
     environments = policy["environments"]
     for env, rules in environments.items():
         result["environments"][env] = {"users": [], "renew_before_days": rules["renew_before_days"],
-                                       "max_expiry_days": rules["max_expiry_days"]}
+                                       "max_expiry_days": rules["max_expiry_days"],
+                                       "max_revocations_per_run": rules.get("max_revocations_per_run",
+                                                                            DEFAULT_MAX_REVOCATIONS_PER_RUN)}
 
     for entry in sorted(os.listdir(requests_dir)):
         full = os.path.join(requests_dir, entry)

@@ -147,6 +147,25 @@ def plan(users, state, env, authority_arn, renew_before_days, now):
     return entries
 
 
+def revocation_refusal(entries, users, max_revocations):
+    """Why a plan revokes too much to be carried out without an explicit override, or None; pure logic.
+
+    A plan with no request at all that revokes (the environment's folder missing or empty, a
+    wrong checkout) and one that revokes more users than ``max_revocations`` are refused whole:
+    nothing is issued, renewed or revoked.
+    """
+    revoked = sorted(entry["user"] for entry in entries if entry["action"] == "revoke")
+    if not revoked:
+        return None
+    if not users:
+        return ("no certificate request for this environment, so every one of its %d user certificate(s) would be "
+                "revoked (%s); is the environment's folder missing or empty?" % (len(revoked), ", ".join(revoked)))
+    if len(revoked) > max_revocations:
+        return ("%d user certificates would be revoked (%s), more than the %d a run may revoke "
+                "(max_revocations_per_run of the policy)" % (len(revoked), ", ".join(revoked), max_revocations))
+    return None
+
+
 def _decide(user, tags, authority_arn, renew_before_days, not_after, now):
     if not_after is None or not tags.get(platform.USER_SECRET_TAG_SERIAL):
         return {"action": "reissue", "reason": "the secret's certificate metadata is incomplete"}

@@ -41,7 +41,8 @@ options:
       - The requests, each with at least C(user), C(subject) (C(common_name), C(organizational_unit),
         C(organization)), C(expiry_days) and C(roles). Other keys (C(dn), C(email), C(file), ...) are ignored; the
         DN is always computed from the subject with the identity function.
-      - An empty list revokes every certificate of the environment.
+      - An empty list would revoke every certificate of the environment; it is refused unless
+        O(allow_mass_revocation) is set.
     type: list
     elements: dict
     required: true
@@ -49,6 +50,18 @@ options:
     description: A certificate that expires within this many days is renewed.
     type: int
     required: true
+  max_revocations:
+    description:
+      - The most users a run may revoke (requests removed). A plan that revokes more, or that has no
+        request at all and revokes any, fails before any change, with the users it would revoke, unless
+        O(allow_mass_revocation) is set. Renewals do not count.
+      - C(max_revocations_per_run) of the environment in the certificate policy.
+    type: int
+    default: 2
+  allow_mass_revocation:
+    description: Carry out a plan that O(max_revocations) would refuse (an explicit, reviewed decision).
+    type: bool
+    default: false
   template_arn:
     description: Certificate template of user certificates.
     type: str
@@ -98,6 +111,7 @@ EXAMPLES = r"""
     certificate_authority_arn: "{{ pca_arn }}"
     users: "{{ requests.environments.dev.users }}"
     renew_before_days: "{{ requests.environments.dev.renew_before_days }}"
+    max_revocations: "{{ requests.environments.dev.max_revocations_per_run }}"
   register: user_certs
 
 - name: What the next month will renew (changes nothing)
@@ -200,6 +214,8 @@ def main():
             "certificate_authority_arn": {"type": "str", "required": True, "aliases": ["pca_arn"]},
             "users": {"type": "list", "elements": "dict", "required": True},
             "renew_before_days": {"type": "int", "required": True},
+            "max_revocations": {"type": "int", "default": 2},
+            "allow_mass_revocation": {"type": "bool", "default": False},
             "template_arn": {"type": "str", "default": acmpca.CLIENT_AUTH_TEMPLATE},
             "signing_algorithm": {"type": "str", "choices": list(acmpca.SIGNING_ALGORITHMS)},
             "key_size": {"type": "int", "default": 2048, "choices": [2048, 3072, 4096]},
@@ -224,6 +240,12 @@ def main():
         state = user_certificates.read_state(secrets, params["env"])
         entries = user_certificates.plan(users, state, params["env"], params["certificate_authority_arn"],
                                          params["renew_before_days"], now)
+        refusal = user_certificates.revocation_refusal(entries, users, params["max_revocations"])
+        if refusal and not params["allow_mass_revocation"]:
+            module.fail_json(msg="%s: nothing was issued, renewed or revoked. If this is intended, run again with "
+                                 "allow_mass_revocation (user-certs.yml: -e user_certs_allow_mass_revocation=true)."
+                                 % refusal,
+                             certificates=[user_certificates.report_entry(entry) for entry in entries])
         if not module.check_mode:
             user_certificates.Reconciler(
                 pca, secrets, params["env"], params["certificate_authority_arn"], params["template_arn"],

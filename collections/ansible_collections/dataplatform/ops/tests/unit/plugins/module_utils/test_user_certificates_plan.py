@@ -82,3 +82,26 @@ def test_secrets_not_created_by_the_module_are_left_alone_or_stop_the_run():
     assert plan([], {"bob": foreign}) == {}
     with pytest.raises(uc.ReconcileError, match="was not created by"):
         plan([dict(ALICE, user="bob")], {"bob": foreign})
+
+
+def entries(users, state):
+    return uc.plan(users, state, "dev", CA, 30, NOW)
+
+
+def test_a_plan_without_any_request_that_revokes_is_refused():
+    refusal = uc.revocation_refusal(entries([], {"alice": secret("alice")}), [], max_revocations=5)
+    assert "no certificate request for this environment" in refusal and "alice" in refusal
+
+
+def test_a_plan_revoking_more_than_the_limit_is_refused_with_the_users():
+    state = {name: secret(name) for name in ("alice", "bob", "carol")}
+    refusal = uc.revocation_refusal(entries([ALICE], state), [ALICE], max_revocations=1)
+    assert refusal.startswith("2 user certificates would be revoked (bob, carol), more than the 1")
+
+
+def test_a_plan_within_the_limit_or_without_revocations_passes():
+    state = {name: secret(name) for name in ("alice", "bob")}
+    assert uc.revocation_refusal(entries([ALICE], state), [ALICE], max_revocations=1) is None
+    assert uc.revocation_refusal(entries([], {}), [], max_revocations=0) is None
+    renewing = {"alice": secret("alice", days_left=3)}
+    assert uc.revocation_refusal(entries([ALICE], renewing), [ALICE], max_revocations=0) is None

@@ -28,11 +28,15 @@ Settings (environment variables, for running a second sandbox beside the first, 
 tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_IMDS_PORT, SANDBOX_AIRFLOW_PORT,
 SANDBOX_VPC_CIDR.
 
-IAM is enforced (tests/harness/iam_emulation.py): the sandbox's own key (``sandbox``) is the
-account's administrator, which Terraform and the controller use; every host calls AWS with the
-temporary credentials of its instance profile's role, which the instance metadata service
-emulation hands it at the network's gateway (``SANDBOX_IMDS_PORT``), and each call is checked
-against that role's policies, as in an account.
+IAM is enforced (tests/harness/iam_emulation.py), and every principal calls AWS as it would in an
+account. The sandbox's own key (``sandbox``) is the account's administrator: Terraform, the SSH
+CA's bootstrap, the DAG upload and the sandbox itself use it. The converge (``site.yml``) runs
+under the automation role Terraform made, and its user-certificate play under the cert issuer
+role, each assumed from that key through the profiles of the sandbox's AWS config file
+(``.sandbox/aws/config``; the SDKs renew the sessions). Every host calls AWS with the temporary
+credentials of its instance profile's role, which the instance metadata service emulation hands
+it at the network's gateway (``SANDBOX_IMDS_PORT``). Each call is checked against the policies of
+the role that makes it.
 """
 
 from __future__ import annotations
@@ -81,8 +85,12 @@ CONTAINER_TAG = "dataplatform:sandbox-container"
 INSTANCE_LABEL = "dataplatform.sandbox-instance"
 NIFI_HTTPS_PORT = 8443
 AIRFLOW_API_PORT = 8080
-# The account administrator's key, which Terraform and the controller use (iam_emulation.py).
+# The account administrator's key (iam_emulation.py), and the profiles of the roles the controller
+# assumes with it (the sandbox's AWS config file).
 OPERATOR_KEY = "sandbox"
+OPERATOR_PROFILE = f"dataplatform-{ENV}-operator"
+AUTOMATION_PROFILE = f"dataplatform-{ENV}-automation"
+CERT_ISSUER_PROFILE = f"dataplatform-{ENV}-cert-issuer"
 # How the hosts name the machine (podman's name for their network's gateway).
 MACHINE_FROM_HOSTS = "host.containers.internal"
 
@@ -217,25 +225,41 @@ class Sandbox:
 
     # --- environment of child processes ---------------------------------------------------
 
-    def environment(self) -> dict[str, str]:
-        """The environment of every child process: the sandbox's AWS endpoint, dummy credentials,
-        no profile that could lead to a real account."""
+    @property
+    def aws_config(self) -> Path:
+        """The AWS config file: the operator's key and the roles the controller assumes with it."""
+        path = self.state_dir / "aws" / "config"
+        if not path.exists():
+            account = tfvars_scalar(ENV, "account_id")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            roles = {AUTOMATION_PROFILE: "automation", CERT_ISSUER_PROFILE: "cert-issuer"}
+            path.write_text(
+                f"[profile {OPERATOR_PROFILE}]\naws_access_key_id = {OPERATOR_KEY}\naws_secret_access_key = {OPERATOR_KEY}\n"
+                + "".join(f"\n[profile {profile}]\nrole_arn = arn:aws:iam::{account}:role/dataplatform-{ENV}-{role}\n"
+                          f"source_profile = {OPERATOR_PROFILE}\nrole_session_name = sandbox-{role}\n"
+                          for profile, role in roles.items()))
+        return path
+
+    def environment(self, profile: str = AUTOMATION_PROFILE) -> dict[str, str]:
+        """The environment of every child process: the sandbox's AWS endpoint, the AWS profile of
+        the principal that runs it (the automation role unless told), no variable that could lead
+        to a real account."""
         env = dict(os.environ)
-        for variable in REAL_AWS_VARIABLES:
+        for variable in (*REAL_AWS_VARIABLES, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             env.pop(variable, None)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
-            AWS_ACCESS_KEY_ID=OPERATOR_KEY,
-            AWS_SECRET_ACCESS_KEY=OPERATOR_KEY,
+            AWS_PROFILE=profile,
             AWS_REGION=REGION,
             AWS_DEFAULT_REGION=REGION,
-            AWS_CONFIG_FILE=os.devnull,
+            AWS_CONFIG_FILE=str(self.aws_config),
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
             AWS_EC2_METADATA_DISABLED="true",
             ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
             SANDBOX_AIRFLOW_PORT=str(self.airflow_port),
             SANDBOX_HOSTS_AWS_ENDPOINT_URL=self.hosts_endpoint,
             SANDBOX_HOSTS_IMDS_ENDPOINT=self.hosts_imds_endpoint,
+            SANDBOX_CERT_ISSUER_PROFILE=CERT_ISSUER_PROFILE,
             # The Airflow virtualenv from the machine's wheelhouse once `up` has built it.
             SANDBOX_AIRFLOW_FIND_LINKS=package_cache.served_find_links(host_image()),
             DATAPLATFORM_SSH_DIR=str(self.ssh_dir),
@@ -246,9 +270,11 @@ class Sandbox:
     def shell_exports(self) -> str:
         """``export NAME=value`` lines of what the sandbox sets for its child processes."""
         inherited = dict(os.environ)
-        lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(self.environment().items())
+        environment = self.environment()
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(environment.items())
                  if inherited.get(name) != value]
-        lines += [f"unset {name}" for name in REAL_AWS_VARIABLES if name in inherited]
+        lines += [f"unset {name}" for name in (*REAL_AWS_VARIABLES, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+                  if name in inherited and name not in environment]
         return "\n".join(lines)
 
     def client(self, service: str):
@@ -311,7 +337,7 @@ class Sandbox:
     # --- terraform ------------------------------------------------------------------------
 
     def terraform(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
-        env = {key: value for key, value in self.environment().items() if key.startswith("AWS_")}
+        env = {key: value for key, value in self.environment(OPERATOR_PROFILE).items() if key.startswith("AWS_")}
         env["TF_DATA_DIR"] = str(self.state_dir / "terraform")
         return terraform(TERRAFORM_ROOT, *args, "-no-color", env=env, timeout=timeout)
 
@@ -340,7 +366,8 @@ class Sandbox:
         """The CA's private key into its secret with the bootstrap playbook, then gone from disk."""
         if self.ssh_ca_key.exists():
             self.ansible_playbook("ansible/playbooks/ssh-user-ca.yml", "-i", str(INVENTORY.relative_to(ROOT)),
-                                  "-e", f"ssh_user_ca_private_key_file={self.ssh_ca_key}", echo=False)
+                                  "-e", f"ssh_user_ca_private_key_file={self.ssh_ca_key}", echo=False,
+                                  profile=OPERATOR_PROFILE)
             self.ssh_ca_key.unlink()
 
     # --- instances and hosts --------------------------------------------------------------
@@ -488,16 +515,16 @@ class Sandbox:
 
     # --- ansible --------------------------------------------------------------------------
 
-    def ansible_playbook(self, *args: str, echo: bool = True) -> str:
-        """Runs ansible-playbook from the repository root with the sandbox's environment. The whole
-        output goes to the Ansible log; the plays, failures and the recap also to the terminal.
-        Returns the output."""
+    def ansible_playbook(self, *args: str, echo: bool = True, profile: str = AUTOMATION_PROFILE) -> str:
+        """Runs ansible-playbook from the repository root with the sandbox's environment, as the
+        principal of ``profile`` (the automation role's unless told). The whole output goes to the
+        Ansible log; the plays, failures and the recap also to the terminal. Returns the output."""
         command = ["ansible-playbook", *args]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         output = []
         with open(self.ansible_log, "a") as log_file:
             log_file.write(f"\n# {' '.join(command)}\n")
-            process = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=subprocess.PIPE,
+            process = subprocess.Popen(command, cwd=ROOT, env=self.environment(profile), stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True)
             in_recap = False
             for line in process.stdout:
@@ -537,7 +564,7 @@ class Sandbox:
             "      ansible_python_interpreter: /usr/bin/python3\n"
         )
         self.ansible_playbook(str(ROOT / "sandbox" / "rds-standin.yml"), "-i", str(inventory),
-                              f"-e@{variables}", echo=False)
+                              f"-e@{variables}", echo=False, profile=OPERATOR_PROFILE)
 
     def converge(self, *args: str) -> str:
         return self.ansible_playbook("site.yml", "-i", str(INVENTORY.relative_to(ROOT)), *args)
@@ -646,9 +673,12 @@ class Sandbox:
         if converge:
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
+            with phase("user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)"):
+                self.ansible_playbook("ansible/playbooks/user-certs.yml", "-i", str(INVENTORY.relative_to(ROOT)),
+                                      echo=False, profile=CERT_ISSUER_PROFILE)
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
                 self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
-                                      echo=False)
+                                      echo=False, profile=OPERATOR_PROFILE)
         print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 

@@ -56,8 +56,9 @@ RECAP_LINE = re.compile(r"^\s*(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable
 # The NiFi policies of the viewer role that exist before NiFi wrote a flow (the root process
 # group's policies need its id): nifi_roles in the nifi role's defaults.
 VIEWER_POLICIES = {("/flow", "R"), ("/provenance", "R"), ("/system", "R"), ("/counters", "R")}
-# Query APIs by name; S3 requests are recorded by method ("GET /bucket").
-READ_ONLY_ACTION = re.compile(r"^(Describe|Get|List|Head|GET |HEAD )")
+# Query APIs by name; S3 requests are recorded by method ("GET /bucket"). AssumeRole makes the
+# converge's session of the automation role, not a change to the account.
+READ_ONLY_ACTION = re.compile(r"^(Describe|Get|List|Head|GET |HEAD |AssumeRole$)")
 # Files the nifi role manages on a node (their checksums must not move when another node joins).
 NIFI_MANAGED_FILES = [f"{NIFI_CONF}/{name}" for name in ("nifi.properties", "bootstrap.conf", "zookeeper.properties",
                                                          "state-management.xml", "authorizers.xml", "users.xml",
@@ -252,10 +253,11 @@ def test_make_sandbox_from_nothing(sandbox, report):
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:8] == [
+    assert [name for name, _ in phases][:9] == [
         f"moto server on {sandbox.endpoint}", "terraform apply terraform/environments/local",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
         "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
+        "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)",
         "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"]
     hosts = recap(output)
     instances = sandbox.instances()
@@ -661,6 +663,44 @@ def test_host_stopped_mid_run_fails_alone(sandbox, report):
     report(f"stopped {victim['instance_id']} mid-run; rerun: {rerun[victim['instance_id']]}")
     assert rerun[victim["instance_id"]]["changed"] > 0
     assert podman("exec", victim["container"], "test", "-s", f"{NIFI_CONF}/zookeeper.properties", check=False).returncode == 0
+
+
+def test_a_new_host_whose_converge_fails_is_replaced_at_the_hooks_timeout(sandbox, report):
+    """The launch hook is the safety net: a host that never converged is not let into service; at
+    the hook's timeout (shortened here) its default result (ABANDON) ends it and the group
+    launches a replacement, which waits in turn."""
+    timeout = 60
+    moto = sandbox.moto()
+    moto.set_lifecycle_timeout(timeout)
+    try:
+        before = {node["instance_id"] for node in hosts_of(sandbox, "nifi")}
+        make(sandbox, "sandbox", f"SANDBOX_ARGS=--var nifi_desired_capacity={len(before) + 1} --no-converge")
+        nodes = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
+        (new,) = set(nodes) - before
+        assert nodes[new]["lifecycle_state"] == "Pending:Wait", nodes[new]
+        launched = time.monotonic()
+        # The host's SSH server down: its converge fails (unreachable) and the others' go on.
+        podman("exec", nodes[new]["container"], "systemctl", "stop", "ssh.service")
+        result = site(sandbox, "--limit", new, check=False)
+        assert result.returncode != 0
+        assert recap(result.stdout)[new]["unreachable"] == 1 or recap(result.stdout)[new]["failed"] == 1
+        assert {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}[new] == "Pending:Wait"
+        assert not [action for action in moto.lifecycle_actions() if action.get("InstanceId") == new]
+
+        def replaced():
+            members = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
+            return members if new not in members and len(members) == len(before) + 1 else None
+
+        members = _until(replaced, timeout=timeout + 120, interval=5)
+        report(f"the host {new} that never converged was replaced {time.monotonic() - launched:.0f}s after its launch "
+               f"(hook timeout shortened to {timeout}s)")
+        (replacement,) = set(members) - before
+        assert members[replacement] == "Pending:Wait"
+        ec2 = sandbox.client("ec2")
+        state = ec2.describe_instances(InstanceIds=[new])["Reservations"][0]["Instances"][0]["State"]["Name"]
+        assert state in ("shutting-down", "terminated"), state
+    finally:
+        moto.set_lifecycle_timeout(None)
 
 
 def test_make_sandbox_down_leaves_nothing(sandbox):

@@ -71,3 +71,24 @@ def test_validation_passes_on_the_repository_requests_without_aws():
     result = run_playbook("validate-cert-requests.yml")
     assert result.returncode == 0, output(result)[-4000:]
     assert "local 1 valid, dev 2 valid, ppd 1 valid, prod 1 valid" in output(result)
+
+
+def test_validation_names_the_owners_who_must_approve_a_privileged_request(tmp_path):
+    """A production admin request lands in cert-requests/prod/: its CODEOWNERS owners approve it."""
+    requests_dir = tmp_path / "requests"
+    shutil.copytree(REQUESTS, requests_dir, ignore=shutil.ignore_patterns("*.md", "*.json", "policy.yml"))
+    (requests_dir / "prod" / "new-admin.yaml").write_text(
+        "user: new-admin\nenv: prod\nsubject: {common_name: new-admin, organizational_unit: Operations, organization: Platform}\n"
+        "expiry_days: 30\nroles: [admin]\n")
+    result = run_playbook("validate-cert-requests.yml", "-e", f"cert_requests_dir={requests_dir}", unfolded=True)
+    assert result.returncode == 0, output(result)[-4000:]
+    assert (f"{requests_dir}/prod/new-admin.yaml asks for admin in prod: needs the approval of "
+            "@dataplatform-ops/platform-security or @dataplatform-ops/platform-leads") in output(result)
+
+    unowned = tmp_path / "CODEOWNERS"
+    unowned.write_text("/docs/ @dataplatform-ops/writers\n")
+    result = run_playbook("validate-cert-requests.yml", "-e", f"cert_requests_dir={requests_dir}",
+                          "-e", f"cert_codeowners_file={unowned}", unfolded=True)
+    assert result.returncode != 0
+    assert (f"{requests_dir}/prod/new-admin.yaml: roles: asks for the privileged role(s) admin of prod, but no CODEOWNERS "
+            "rule names who must approve cert-requests/prod/new-admin.yaml") in output(result)

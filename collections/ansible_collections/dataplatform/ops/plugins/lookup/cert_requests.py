@@ -32,6 +32,14 @@ options:
     type: path
     vars:
       - name: cert_policy_file
+  codeowners_file:
+    description:
+      - The repository's CODEOWNERS, which must name who approves every request for a privileged role
+        of its environment (C(privileged_roles) of the policy); the result's C(approvals) lists them.
+      - Defaults to C(.github/CODEOWNERS) of the repository whose C(cert-requests) folder is used.
+    type: path
+    vars:
+      - name: cert_codeowners_file
 notes:
   - Requests of an environment the policy does not name are an error, as are files in an environment
     folder that are not C(.yaml) or C(.yml) files, files over 4096 bytes, YAML aliases and duplicate keys.
@@ -85,6 +93,13 @@ _raw:
       description: "The problems as C(file: field: reason) lines."
       type: list
       elements: str
+    approvals:
+      description: Each valid request for a privileged role, with the CODEOWNERS owners who must approve it.
+      type: list
+      elements: dict
+      sample:
+        - {file: cert-requests/prod/ops-lead.yaml, env: prod, user: ops-lead, roles: [admin],
+           owners: ["@dataplatform-ops/platform-security"]}
     environments:
       description: Per environment of the policy, its renewal window, expiry limit and valid requests.
       type: dict
@@ -103,6 +118,8 @@ _raw:
               file: cert-requests/dev/alice.yaml
 """
 
+import os
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
@@ -111,7 +128,7 @@ from ansible_collections.dataplatform.ops.plugins.module_utils.cert_requests imp
     format_problem,
     load_requests,
 )
-from ansible_collections.dataplatform.ops.plugins.module_utils.requests_location import resolve_paths
+from ansible_collections.dataplatform.ops.plugins.module_utils.requests_location import find_requests_dir, resolve_paths
 
 
 class LookupModule(LookupBase):
@@ -120,8 +137,18 @@ class LookupModule(LookupBase):
         try:
             requests_dir, policy_file = resolve_paths(
                 self.get_option("requests_dir"), self.get_option("policy_file"), (variables or {}).get("playbook_dir"))
-            result = load_requests(requests_dir, policy_file)
+            codeowners_file = self.get_option("codeowners_file") or self._repository_codeowners(variables)
+            codeowners_text = None
+            if codeowners_file and os.path.isfile(codeowners_file):
+                with open(codeowners_file, encoding="utf-8") as handle:
+                    codeowners_text = handle.read()
+            result = load_requests(requests_dir, policy_file, codeowners_text)
         except RequestsUnavailable as error:
             raise AnsibleLookupError(str(error)) from error
         result["messages"] = [format_problem(problem) for problem in result["problems"]]
         return [result]
+
+    @staticmethod
+    def _repository_codeowners(variables):
+        found = find_requests_dir((variables or {}).get("playbook_dir") or os.getcwd()) or find_requests_dir(os.getcwd())
+        return os.path.join(os.path.dirname(found), ".github", "CODEOWNERS") if found else None

@@ -32,7 +32,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the callers with missing_required_lib
     jsonschema = None
 
-from ansible_collections.dataplatform.ops.plugins.module_utils import identity
+from ansible_collections.dataplatform.ops.plugins.module_utils import codeowners, identity
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import ENVIRONMENTS
 
 REQUESTS_FOLDER = "cert-requests"
@@ -132,6 +132,7 @@ POLICY_SCHEMA = {
                     "max_expiry_days": {"type": "integer", "minimum": 1},
                     "renew_before_days": {"type": "integer", "minimum": 1},
                     "max_revocations_per_run": {"type": "integer", "minimum": 0},
+                    "privileged_roles": dict(_NAME_LIST, minItems=0, items={"type": "string", "pattern": ROLE_PATTERN}),
                     "organizations": _NAME_LIST,
                     "organizational_units": _NAME_LIST,
                     "roles": {
@@ -426,11 +427,36 @@ def _read_request(path, display, env, file_user, rules):
     return request, []
 
 
-def load_requests(requests_dir, policy_file):
+def approvals(result, policy, codeowners_text):
+    """Who must approve each request that asks for a privileged role of its environment (the
+    policy's ``privileged_roles``): the CODEOWNERS owners of the file where it lands,
+    ``cert-requests/<env>/<user>.yaml``. Adds a problem for such a request that no owner covers."""
+    rules = codeowners.parse(codeowners_text or "")
+    found = []
+    for env, data in result["environments"].items():
+        privileged = set(policy["environments"][env].get("privileged_roles") or [])
+        for request in data["users"]:
+            asked = sorted(privileged & set(request["roles"]))
+            if not asked:
+                continue
+            landing = "%s/%s/%s.yaml" % (REQUESTS_FOLDER, env, request["user"])
+            owners = codeowners.owners_of(rules, landing)
+            found.append({"file": request["file"], "env": env, "user": request["user"], "roles": asked, "owners": owners})
+            if not owners:
+                result["problems"].append(_problem(request["file"], "roles", "asks for the privileged role(s) %s of %s, "
+                                                   "but no CODEOWNERS rule names who must approve %s"
+                                                   % (", ".join(asked), env, landing)))
+    return found
+
+
+def load_requests(requests_dir, policy_file, codeowners_text=None):
     """Every request under ``requests_dir`` checked against ``policy_file``.
 
+    ``codeowners_text`` is the repository's CODEOWNERS, which names who must approve a request for
+    a privileged role (``approvals``; see :func:`approvals`).
+
     Returns ``{"environments": {env: {"users": [...], "renew_before_days": n, "max_expiry_days": m,
-    "max_revocations_per_run": r}},
+    "max_revocations_per_run": r}}, "approvals": [{"file", "env", "user", "roles", "owners"}],
     "problems": [{"file", "field", "reason"}], "requests_dir", "policy_file", "files"}``. Users are
     the valid requests of each environment of the policy, roles defaulted, sorted by user name.
     """
@@ -439,7 +465,7 @@ def load_requests(requests_dir, policy_file):
         raise RequestsUnavailable("the requests folder %s does not exist" % requests_dir)
     policy, problems = load_policy(policy_file)
     result = {"requests_dir": requests_dir, "policy_file": policy_file, "environments": {}, "problems": problems,
-              "files": 0}
+              "files": 0, "approvals": []}
     if policy is None:
         return result
     environments = policy["environments"]
@@ -477,6 +503,7 @@ def load_requests(requests_dir, policy_file):
         problems += _duplicate_problems(users)
     for env in result["environments"].values():
         env["users"].sort(key=lambda request: request["user"])
+    result["approvals"] = approvals(result, policy, codeowners_text)
     return result
 
 

@@ -110,3 +110,22 @@ def test_the_policy_may_not_give_users_a_machine_identity_ou(tmp_path, machine_o
     assert loaded is None
     assert problems[0]["field"] == "environments.dev.organizational_units"
     assert repr(machine_ou) in problems[0]["reason"] and "machine identities" in problems[0]["reason"]
+
+
+def test_a_privileged_request_names_its_approvers_or_is_a_problem_without_any(tmp_path):
+    (tmp_path / "policy.yml").write_text(POLICY.replace("renew_before_days: 30", "renew_before_days: 30\n    privileged_roles: [admin]"))
+    (tmp_path / "requests" / "dev").mkdir(parents=True)
+    (tmp_path / "requests" / "dev" / "alice.yaml").write_text(ALICE + "roles: [admin]\n")
+    (tmp_path / "requests" / "dev" / "bob.yaml").write_text(ALICE.replace("alice", "bob"))
+    owners = "*  @org/all\n/cert-requests/dev/  @org/security\n"
+    result = cert_requests.load_requests(str(tmp_path / "requests"), str(tmp_path / "policy.yml"), owners)
+    assert result["problems"] == []
+    assert [(item["user"], item["roles"], item["owners"]) for item in result["approvals"]] == [
+        ("alice", ["admin"], ["@org/security"])]
+    assert result["environments"]["dev"]["max_revocations_per_run"] == cert_requests.DEFAULT_MAX_REVOCATIONS_PER_RUN
+
+    unowned = cert_requests.load_requests(str(tmp_path / "requests"), str(tmp_path / "policy.yml"), "/docs/ @org/writers\n")
+    assert [(problem["field"], problem["reason"]) for problem in unowned["problems"]] == [(
+        "roles", "asks for the privileged role(s) admin of dev, but no CODEOWNERS rule names who must approve "
+                 "cert-requests/dev/alice.yaml")]
+    assert cert_requests.load_requests(str(tmp_path / "requests"), str(tmp_path / "policy.yml"))["problems"]

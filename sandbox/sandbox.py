@@ -673,9 +673,11 @@ class Sandbox:
         if converge:
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
+            # The inventory is read as the automation role; the play makes its certificate calls as
+            # the cert issuer role (user_certs_aws_profile, inventories/local/group_vars/all.yml).
             with phase("user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)"):
                 self.ansible_playbook("ansible/playbooks/user-certs.yml", "-i", str(INVENTORY.relative_to(ROOT)),
-                                      echo=False, profile=CERT_ISSUER_PROFILE)
+                                      echo=False)
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
                 self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
                                       echo=False, profile=OPERATOR_PROFILE)

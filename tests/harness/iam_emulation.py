@@ -13,7 +13,8 @@ make the sandbox fail where an account fails:
   pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
   group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
   and ``emr-serverless`` (the application or job run, from the REST path). For an instance, its
-  tags are the request's ``aws:ResourceTag/<key>`` condition keys. S3 (bucket and object
+  tags are the request's ``aws:ResourceTag/<key>`` condition keys. S3's HeadBucket is authorized
+  as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist). S3 (bucket and object
   ARNs), IAM, STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
   does, which a policy with named resources does not match: an unlisted action is refused, never
   allowed by mistake.
@@ -343,6 +344,11 @@ def install(request_context=None) -> None:
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.core.exceptions import JsonRESTError
     from moto.core.exceptions import _RESTError as RESTError
+    from moto.s3.responses import ACTION_MAP
+
+    # HeadBucket is authorized as s3:ListBucket (there is no s3:HeadBucket action); moto asks for
+    # the latter, which no policy grants.
+    ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize(
         ActionAuthenticatorMixin._authenticate_and_authorize_action)

@@ -43,6 +43,7 @@ def host_policy(ca_arn: str) -> dict:
          "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:dataplatform/local/airflow/*"},
         {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::bronze/*"},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::gold/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::gold"},
         {"Effect": "Allow", "Action": "acm-pca:GetCertificate", "Resource": ca_arn},
     ]}
 
@@ -111,7 +112,11 @@ def test_a_role_without_pca_issue_permission_cannot_issue_a_certificate(strict_m
 def test_s3_permissions_hold_per_bucket_and_action(strict_moto, account):
     s3 = as_role(strict_moto, account, "s3")
     s3.put_object(Bucket="bronze", Key="landing/record.json", Body=b"{}")
+    with pytest.raises(ClientError) as missing:  # HeadBucket is s3:ListBucket, not granted here
+        s3.head_bucket(Bucket="bronze")
+    assert missing.value.response["Error"]["Code"] == "403"
     assert s3.get_object(Bucket="gold", Key="table/part-0.parquet")["Body"].read() == b"rows"
+    s3.head_bucket(Bucket="gold")
     assert_refused(s3.put_object, Bucket="gold", Key="table/part-1.parquet", Body=b"rows")
     assert_refused(s3.delete_object, Bucket="gold", Key="table/part-0.parquet")
     assert operator(strict_moto, "s3").head_object(Bucket="gold", Key="table/part-0.parquet")

@@ -71,17 +71,26 @@ def test_a_host_role_can_neither_issue_a_certificate_nor_write_a_secret(local, r
     client = local["as_role"](f"dataplatform-local-{role}-host")
     assert refused(client("acm-pca").issue_certificate, CertificateAuthorityArn=local["document"]["pca"]["arn"], Csr=CSR,
                    SigningAlgorithm="SHA256WITHRSA", Validity={"Value": 1, "Type": "DAYS"})
-    own_secret = f"dataplatform/local/{role}/contract-test"
-    local["client"]("secretsmanager").create_secret(Name=own_secret, SecretString="controller's")
+    operator = local["client"]("secretsmanager")
+    names = {name: f"dataplatform/local/{name}" for name in (
+        f"{role}/awx-host-config-key", "nifi/sensitive-props-key", "airflow/config/fernet-key")}
+    for name in names.values():
+        operator.create_secret(Name=name, SecretString="controller's")
     try:
         secrets = client("secretsmanager")
-        assert secrets.get_secret_value(SecretId=own_secret)["SecretString"] == "controller's"
-        assert refused(secrets.put_secret_value, SecretId=own_secret, SecretString="host's")
+        own_key = names[f"{role}/awx-host-config-key"]
+        assert secrets.get_secret_value(SecretId=own_key)["SecretString"] == "controller's"
+        assert refused(secrets.put_secret_value, SecretId=own_key, SecretString="host's")
         assert refused(secrets.create_secret, Name=f"dataplatform/local/{role}/made-by-a-host", SecretString="host's")
-        other = "airflow" if role == "nifi" else "nifi"
-        assert refused(secrets.get_secret_value, SecretId=f"dataplatform/local/{other}/contract-test")
+        # NiFi's hosts read no key of NiFi's (the converge delivers them), and neither kind reads the other's.
+        assert refused(secrets.get_secret_value, SecretId=names["nifi/sensitive-props-key"])
+        if role == "airflow":
+            assert secrets.get_secret_value(SecretId=names["airflow/config/fernet-key"])["SecretString"] == "controller's"
+        else:
+            assert refused(secrets.get_secret_value, SecretId=names["airflow/config/fernet-key"])
     finally:
-        local["client"]("secretsmanager").delete_secret(SecretId=own_secret, ForceDeleteWithoutRecovery=True)
+        for name in names.values():
+            operator.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
     for group in (local["document"]["nifi"]["asg_name"], local["document"]["airflow"]["asg_name"]):
         assert refused(client("autoscaling").complete_lifecycle_action, AutoScalingGroupName=group,
                        LifecycleHookName="launch", InstanceId="i-0123456789abcdef0", LifecycleActionResult="CONTINUE")

@@ -243,6 +243,16 @@ def test_removed_request_is_revoked_and_leaves_the_authorized_users(moto, tmp_pa
     assert not secret["deleted"] and secret["tags"]["dataplatform:serial"] != bob_serial
 
 
+def test_the_certificate_workflow_runs_without_an_inventory(moto):
+    """.github/workflows/cert-issuer.yml: the cert issuer role may not list hosts, so the job names
+    its environment instead of reading the environment's inventory."""
+    activate_environments("dev")
+    result = run_playbook("user-certs.yml", "-i", "localhost,", "-e", "dataplatform_env=dev")
+    assert result.returncode == 0, output(result)[-6000:]
+    assert sorted(user for user in ("alice", "bob") if user_secret("dev", user)["value"]) == ["alice", "bob"]
+    assert not [r for r in moto.requests() if r["service"] in ("autoscaling", "ec2")]
+
+
 def test_a_run_that_would_revoke_everyone_or_too_many_revokes_nothing(moto, tmp_path):
     """The blast radius: the dev folder emptied (a wrong checkout) or more removals than the
     policy's max_revocations_per_run stop the run before any change; an explicit override goes on."""

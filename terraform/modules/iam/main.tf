@@ -12,7 +12,7 @@ locals {
   parameter_arn      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.platform_parameter_name}"
 
   # What each kind of host may do beyond the permissions every host has. Bucket access is listed
-  # by purpose (keys of var.bucket_arns); secrets by the folder under dataplatform/<env>/.
+  # by purpose (keys of var.bucket_arns); secrets by name pattern under dataplatform/<env>/.
   host_roles = {
     nifi = {
       asg_name       = var.nifi_asg_name
@@ -21,7 +21,8 @@ locals {
       write_buckets  = ["bronze"]
       delete_buckets = []
       log_prefix     = "nifi/"
-      secret_folder  = "nifi"
+      # The AWX host config key, read at boot; NiFi's own keys reach it through the converge.
+      read_secrets = ["nifi/awx-host-config-key-*"]
     }
     airflow = {
       asg_name       = var.airflow_asg_name
@@ -31,7 +32,9 @@ locals {
       # The pipeline's DAGs move objects out of bronze once they are in silver.
       delete_buckets = ["bronze"]
       log_prefix     = "airflow/"
-      secret_folder  = "airflow"
+      # The AWX host config key and what Airflow's secrets backend reads (connections, variables,
+      # its API, JWT and Fernet keys), all under its folder.
+      read_secrets = ["airflow/*"]
     }
   }
 }
@@ -87,7 +90,7 @@ data "aws_iam_policy_document" "host" {
     sid     = "ReadOwnSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     # Secret ARNs end in a random six-character suffix.
-    resources = ["${local.secrets_arn_prefix}/${each.value.secret_folder}/*"]
+    resources = [for pattern in each.value.read_secrets : "${local.secrets_arn_prefix}/${pattern}"]
   }
 
   statement {
@@ -186,12 +189,29 @@ resource "aws_iam_role" "automation" {
   tags                 = var.tags
 }
 
-data "aws_iam_policy_document" "automation" {
+# What every controller role (automation, cert issuer) needs: the platform document and the key
+# that encrypts the secrets.
+data "aws_iam_policy_document" "controller_common" {
   statement {
     sid       = "ReadThePlatformParameter"
     actions   = ["ssm:GetParameter"]
     resources = [local.parameter_arn]
   }
+
+  statement {
+    sid       = "UseThePlatformKeyForSecrets"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "automation" {
+  source_policy_documents = [data.aws_iam_policy_document.controller_common.json]
 
   statement {
     sid       = "FindTheHosts"
@@ -241,16 +261,6 @@ data "aws_iam_policy_document" "automation" {
     resources = [var.ssh_user_ca_secret_arn]
   }
 
-  statement {
-    sid       = "UseThePlatformKeyForSecrets"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["secretsmanager.${local.region}.amazonaws.com"]
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "automation" {
@@ -261,20 +271,22 @@ resource "aws_iam_role_policy" "automation" {
 
 # --- The cert issuer role: the user-certificate pipeline (user-certs.yml) -------------------
 
+# The certificate workflow (.github/workflows/cert-issuer.yml, in this account's GitHub
+# environment) and whoever may run the converge (an operator's rerun).
+data "aws_iam_policy_document" "cert_issuer_assume" {
+  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.github_assume["deploy"].json]
+}
+
 resource "aws_iam_role" "cert_issuer" {
   name                 = "${local.name}-cert-issuer"
   description          = "The user-certificate pipeline of the ${var.environment} data platform (user-certs.yml)."
-  assume_role_policy   = data.aws_iam_policy_document.automation_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.cert_issuer_assume.json
   max_session_duration = 3600
   tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "cert_issuer" {
-  statement {
-    sid       = "ReadThePlatformParameter"
-    actions   = ["ssm:GetParameter"]
-    resources = [local.parameter_arn]
-  }
+  source_policy_documents = [data.aws_iam_policy_document.controller_common.json]
 
   statement {
     sid       = "IssueAndRevokeUserCertificates"
@@ -295,16 +307,6 @@ data "aws_iam_policy_document" "cert_issuer" {
     resources = ["${local.secrets_arn_prefix}/users/*"]
   }
 
-  statement {
-    sid       = "UseThePlatformKeyForSecrets"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["secretsmanager.${local.region}.amazonaws.com"]
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "cert_issuer" {

@@ -14,7 +14,10 @@ make the sandbox fail where an account fails:
   group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
   and ``emr-serverless`` (the application or job run, from the REST path). For an instance, its
   tags are the request's ``aws:ResourceTag/<key>`` condition keys. S3's HeadBucket is authorized
-  as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist). S3 (bucket and object
+  as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
+  DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
+  reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
+  key has percent-encoded characters is checked over the path as sent (moto used the decoded path). S3 (bucket and object
   ARNs), IAM, STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
   does, which a policy with named resources does not match: an unlisted action is refused, never
   allowed by mistake.
@@ -42,6 +45,7 @@ condition keys moto does not supply (moto_gaps.py lists the conditions evaluated
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -336,6 +340,39 @@ class InstanceMetadataService:
             return held["document"]
 
 
+def _s3_request_with_decoded_path(original):
+    """S3's signature covers the path as sent, percent-encoded (the SDKs encode every character of
+    a key but ``/`` and ``~``); moto signs the request again over the decoded path, so a key with
+    ``:``, ``+`` or a space (Airflow's task log keys) failed as SignatureDoesNotMatch."""
+    def create_aws_request(self):
+        path, _, query = self._path.partition("?")
+        decoded = self._path
+        self._path = urllib.parse.quote(path, safe="/~") + (f"?{query}" if query else "")
+        try:
+            return original(self)
+        finally:
+            self._path = decoded
+
+    return create_aws_request
+
+
+def _delete_objects_per_key(original):
+    """DeleteObjects is authorized as s3:DeleteObject on each key (moto checks the bucket's ARN,
+    which no object permission matches, and then refuses every key). Here every key must be
+    allowed, or every key is reported AccessDenied and none deleted: never more than AWS allows."""
+    def authenticate_and_authorize_s3_action(self, bucket_name=None, key_name=None):
+        if key_name is None and bucket_name and self.method == "POST" and "delete" in (self.querystring or {}):
+            body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+            keys = [html.unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body, re.S)]
+            for key in keys:
+                original(self, bucket_name=bucket_name, key_name=key)
+            if keys:
+                return None
+        return original(self, bucket_name=bucket_name, key_name=key_name)
+
+    return authenticate_and_authorize_s3_action
+
+
 def install(request_context=None) -> None:
     """Adds the resource of each request and the operator's keys to moto's IAM enforcement; with
     moto_gaps' request context, also the resource's tags as condition keys."""
@@ -352,3 +389,8 @@ def install(request_context=None) -> None:
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize(
         ActionAuthenticatorMixin._authenticate_and_authorize_action)
+    from moto.iam.access_control import S3IAMRequest
+
+    S3IAMRequest._create_aws_request = _s3_request_with_decoded_path(S3IAMRequest._create_aws_request)
+    ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _delete_objects_per_key(
+        ActionAuthenticatorMixin._authenticate_and_authorize_s3_action)

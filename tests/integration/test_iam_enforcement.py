@@ -120,6 +120,23 @@ def test_s3_permissions_hold_per_bucket_and_action(strict_moto, account):
     assert_refused(s3.put_object, Bucket="gold", Key="table/part-1.parquet", Body=b"rows")
     assert_refused(s3.delete_object, Bucket="gold", Key="table/part-0.parquet")
     assert operator(strict_moto, "s3").head_object(Bucket="gold", Key="table/part-0.parquet")
+    # Keys with characters that are percent-encoded on the wire (Airflow's task log keys).
+    odd_key = "logs/run_id=manual__2026-11-30T15:19:11+00:00/attempt 1.log"
+    s3.put_object(Bucket="bronze", Key=odd_key, Body=b"log")
+    assert s3.get_object(Bucket="bronze", Key=odd_key)["Body"].read() == b"log"
+    # DeleteObjects: s3:DeleteObject on each key.
+    s3.put_object(Bucket="bronze", Key="landing/one.json", Body=b"{}")
+    operator(strict_moto, "iam").put_role_policy(
+        RoleName="dataplatform-local-airflow-host", PolicyName="delete-bronze", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::bronze/*"}]}))
+    try:
+        assert s3.delete_objects(Bucket="bronze", Delete={"Objects": [{"Key": "landing/one.json"}]}).get("Errors", []) == []
+        refused = s3.delete_objects(Bucket="gold", Delete={"Objects": [{"Key": "table/part-0.parquet"}]})
+        assert [(error["Key"], error["Code"]) for error in refused["Errors"]] == [("table/part-0.parquet", "AccessDenied")]
+        assert operator(strict_moto, "s3").head_object(Bucket="gold", Key="table/part-0.parquet")
+    finally:
+        operator(strict_moto, "iam").delete_role_policy(RoleName="dataplatform-local-airflow-host", PolicyName="delete-bronze")
 
 
 def test_an_unknown_key_is_refused_and_the_operator_key_may_do_everything(strict_moto, account):

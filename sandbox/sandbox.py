@@ -636,7 +636,10 @@ class Sandbox:
                      f"(writes {self.shown(self.state_dir / 'users')}/<user>.p12 and .password)")
         lines += ["", "Stand-ins:",
                   f"  AWS            the moto server on {self.endpoint}, {self.hosts_endpoint} from the hosts "
-                  f"(log {self.shown(self.moto_log)})",
+                  f"(log {self.shown(self.moto_log)}); IAM enforced: the converge as the automation role, "
+                  "user certificates as the cert issuer role",
+                  f"  IMDS           the instance metadata service emulation, {self.hosts_imds_endpoint} from the "
+                  "hosts: each host's instance profile role",
                   f"  EC2 instances  podman containers (Debian 13, systemd) on the network {self.network} "
                   f"({self.vpc_network}), one per Auto Scaling Group instance, booted with its user data",
                   f"  RDS            PostgreSQL in the container {self.rds_container}, "

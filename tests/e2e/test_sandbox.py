@@ -261,7 +261,7 @@ def test_make_sandbox_from_nothing(sandbox, report):
         "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"]
     hosts = recap(output)
     instances = sandbox.instances()
-    assert sorted(hosts) == sorted(["localhost", *(instance["instance_id"] for instance in instances)])
+    assert sorted(hosts) == sorted(instance["instance_id"] for instance in instances)
     assert all(counts["failed"] == 0 and counts["unreachable"] == 0 for counts in hosts.values()), hosts
     assert sorted(instance["role"] for instance in instances) == ["airflow", "nifi", "nifi", "nifi"]
     # The summary: every host with its role, lifecycle state and address, the endpoints, the users, the stand-ins.

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.terraform
 
 AIRFLOW_ROLE = REPO_ROOT / "collections" / "ansible_collections" / "dataplatform" / "ops" / "roles" / "airflow"
 HOST_ROLES = ("nifi", "airflow")
-REFUSED = ("AccessDenied", "AccessDeniedException")
+REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 CSR = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
 
 
@@ -94,6 +94,27 @@ def test_a_host_role_can_neither_issue_a_certificate_nor_write_a_secret(local, r
     for group in (local["document"]["nifi"]["asg_name"], local["document"]["airflow"]["asg_name"]):
         assert refused(client("autoscaling").complete_lifecycle_action, AutoScalingGroupName=group,
                        LifecycleHookName="launch", InstanceId="i-0123456789abcdef0", LifecycleActionResult="CONTINUE")
+
+
+def test_the_cert_issuer_role_is_refused_anything_outside_user_certificates(local):
+    """It issues and revokes on the CA and keeps the users' secrets; nothing else."""
+    client = local["as_role"]("dataplatform-local-cert-issuer")
+    operator = local["client"]("secretsmanager")
+    operator.create_secret(Name="dataplatform/local/nifi/sensitive-props-key-contract", SecretString="controller's")
+    try:
+        secrets = client("secretsmanager")
+        assert refused(secrets.get_secret_value, SecretId="dataplatform/local/nifi/sensitive-props-key-contract")
+        assert refused(secrets.create_secret, Name="dataplatform/local/airflow/made-by-the-issuer", SecretString="x")
+        assert allowed(secrets.describe_secret, SecretId="dataplatform/local/users/nobody")
+    finally:
+        operator.delete_secret(SecretId="dataplatform/local/nifi/sensitive-props-key-contract", ForceDeleteWithoutRecovery=True)
+    assert allowed(client("acm-pca").get_certificate_authority_certificate, CertificateAuthorityArn=local["document"]["pca"]["arn"])
+    assert refused(client("autoscaling").complete_lifecycle_action, AutoScalingGroupName=local["document"]["nifi"]["asg_name"],
+                   LifecycleHookName="launch", InstanceId="i-0123456789abcdef0", LifecycleActionResult="CONTINUE")
+    assert refused(client("ec2").get_console_output, InstanceId="i-0123456789abcdef0")
+    assert refused(client("iam").put_role_policy, RoleName="dataplatform-local-cert-issuer", PolicyName="more",
+                   PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                       {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 
 
 def test_the_controller_may_complete_both_groups_lifecycle_actions_and_issue_node_certificates(local):

@@ -254,26 +254,33 @@ def test_the_certificate_workflow_runs_without_an_inventory(moto):
 
 
 def test_a_run_that_would_revoke_everyone_or_too_many_revokes_nothing(moto, tmp_path):
-    """The blast radius: the dev folder emptied (a wrong checkout) or more removals than the
-    policy's max_revocations_per_run stop the run before any change; an explicit override goes on."""
+    """The blast radius: the dev folder emptied or missing (a wrong checkout) or more removals than
+    the policy's max_revocations_per_run stop the run before any change (no RevokeCertificate, no
+    DeleteSecret, no write at all); an explicit override goes on."""
     activate_environments("dev")
     requests_dir = copy_requests(tmp_path / "requests", "dev")
     reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
     serials = {user: user_secret("dev", user)["tags"]["dataplatform:serial"] for user in ("alice", "bob")}
 
-    for path in (requests_dir / "dev").glob("*.yaml"):
+    emptied = copy_requests(tmp_path / "emptied", "dev")
+    for path in (emptied / "dev").glob("*.yaml"):
         path.unlink()
+    missing = copy_requests(tmp_path / "missing", "ppd")  # a checkout without the dev folder
     moto.clear_requests()
-    refused = run_playbook("user-certs.yml", "-i", "inventories/dev", "-e", f"cert_requests_dir={requests_dir}", unfolded=True)
-    assert refused.returncode != 0
-    assert "no certificate request for this environment, so every one of its 2 user certificate(s) would be revoked (alice, bob)" in output(refused)
-    assert "nothing was issued, renewed or revoked" in output(refused)
+    for folder in (emptied, missing):
+        refused = run_playbook("user-certs.yml", "-i", "inventories/dev", "-e", f"cert_requests_dir={folder}", unfolded=True)
+        assert refused.returncode != 0, folder
+        assert ("no certificate request for this environment, so every one of its 2 user certificate(s) would be revoked "
+                "(alice, bob)") in output(refused)
+        assert "nothing was issued, renewed or revoked" in output(refused)
     assert writes(moto.requests(), "acm-pca", "secretsmanager") == []
 
     strict = policy_with(tmp_path)
     policy = yaml.safe_load(strict.read_text())
     policy["environments"]["dev"]["max_revocations_per_run"] = 1
     strict.write_text(yaml.safe_dump(policy))
+    for user in ("alice", "bob"):
+        (requests_dir / "dev" / f"{user}.yaml").unlink()
     (requests_dir / "dev" / "carol.yaml").write_text(
         "user: carol\nenv: dev\nsubject: {common_name: carol, organizational_unit: DataEng, organization: Platform}\n"
         "expiry_days: 30\n")

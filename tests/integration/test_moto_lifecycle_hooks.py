@@ -20,19 +20,13 @@ LAUNCH_HOOK = {"LifecycleHookName": "launch", "LifecycleTransition": "autoscalin
                "HeartbeatTimeout": 1800, "DefaultResult": "ABANDON"}
 
 
-def post(moto, path, body=b""):
-    request = urllib.request.Request(moto.endpoint + path, method="POST", data=body)
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        return response.status
-
-
 def get(moto, path):
     with urllib.request.urlopen(moto.endpoint + path, timeout=10) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
 
 
 def cap_timeouts(moto, seconds):
-    assert post(moto, "/_dataplatform/lifecycle-timeout", str(seconds).encode()) == 204
+    moto.set_lifecycle_timeout(seconds)  # an answer other than 2xx raises
 
 
 def create_group(desired=2, hooks=(LAUNCH_HOOK,)):

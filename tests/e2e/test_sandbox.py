@@ -45,13 +45,12 @@ from ansible_collections.dataplatform.ops.plugins.module_utils import ssh
 from sandbox.sandbox import ROOT, Sandbox
 from tests.harness import nifi_configuration
 from tests.harness.moto_server import count_actions, free_port
-from tests.harness.podman_hosts import podman, wait_booted
+from tests.harness.podman_hosts import podman, unused_network, wait_booted
 from tests.harness.service_memory import unit_memory
 
 NIFI_CONF = "/opt/nifi/nifi-2.11.0/conf"
 NIFI_PKI = "/etc/dataplatform/pki/nifi"
 TLS_PROBE = ROOT / "tests" / "harness" / "files" / "NiFiTlsProbe.java"
-E2E_VPC_CIDR = "10.30.0.0/16"
 RECAP_LINE = re.compile(r"^\s*(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 # The NiFi policies of the viewer role that exist before NiFi wrote a flow (the root process
 # group's policies need its id): nifi_roles in the nifi role's defaults.
@@ -92,17 +91,18 @@ def changed_tasks(output: str) -> list[str]:
 def sandbox(tmp_path_factory):
     """The test's sandbox: settings of its own, removed at the end whatever happened."""
     name = f"dp-e2e-{uuid.uuid4().hex[:6]}"
+    vpc_cidr = unused_network()
     settings = {
         "SANDBOX_NAME": name,
         "SANDBOX_DIR": str(tmp_path_factory.mktemp("sandbox") / "state"),
         "SANDBOX_AWS_PORT": str(free_port()),
         "SANDBOX_IMDS_PORT": str(free_port()),
         "SANDBOX_AIRFLOW_PORT": str(free_port()),
-        "SANDBOX_VPC_CIDR": E2E_VPC_CIDR,
+        "SANDBOX_VPC_CIDR": vpc_cidr,
     }
     instance = Sandbox(name=name, state_dir=Path(settings["SANDBOX_DIR"]), aws_port=int(settings["SANDBOX_AWS_PORT"]),
                        imds_port=int(settings["SANDBOX_IMDS_PORT"]),
-                       airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]), vpc_cidr=E2E_VPC_CIDR)
+                       airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]), vpc_cidr=vpc_cidr)
     instance.make_env = {**os.environ, **settings}
     try:
         yield instance

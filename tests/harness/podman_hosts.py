@@ -10,7 +10,10 @@ The image comes from ``tests/harness/host-image.sh`` (built once per recipe chan
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -118,3 +121,20 @@ class PodmanHosts:
                 "children": {group: {"hosts": hosts}},
             }
         }
+
+
+def unused_network(prefix: str = "10.0.0.0/8", new_prefix: int = 16, first: int = 30) -> str:
+    """A range for a podman network that no podman network and no route of this machine overlaps,
+    so a test's sandbox does not meet one that a stopped run left behind."""
+    taken = []
+    for name in podman("network", "ls", "--format", "{{.Name}}").stdout.split():
+        inspected = json.loads(podman("network", "inspect", name).stdout)
+        taken += [ipaddress.ip_network(subnet["subnet"]) for network in inspected for subnet in network.get("subnets") or []]
+    routes = subprocess.run(["ip", "-4", "route", "show"], capture_output=True, text=True,
+                            check=False).stdout if shutil.which("ip") else ""
+    taken += [ipaddress.ip_network(line.split()[0], strict=False) for line in routes.splitlines()
+              if line and line.split()[0] != "default"]
+    for candidate in list(ipaddress.ip_network(prefix).subnets(new_prefix=new_prefix))[first:]:
+        if not any(candidate.overlaps(other) for other in taken):
+            return str(candidate)
+    raise RuntimeError(f"no /{new_prefix} of {prefix} is free of podman networks and routes")

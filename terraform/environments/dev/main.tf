@@ -219,8 +219,9 @@ module "platform_parameter" {
     nlb_dns_name = module.nifi.nlb_dns_name
   }
   airflow = {
-    asg_name     = module.airflow.asg_name
-    alb_dns_name = module.airflow.alb_dns_name
+    asg_name        = module.airflow.asg_name
+    alb_dns_name    = module.airflow.alb_dns_name
+    api_domain_name = module.airflow.api_domain_name
   }
   ssh = {
     user                = module.ssh_user_ca.user

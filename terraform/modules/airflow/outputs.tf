@@ -13,6 +13,11 @@ output "alb_arn_suffix" {
   value       = aws_lb.airflow.arn_suffix
 }
 
+output "api_domain_name" {
+  description = "Name users reach the UI and API by: the load balancer's certificate is for it, and a DNS record for it points at alb_dns_name."
+  value       = var.api_domain_name
+}
+
 output "api_url" {
   description = "URL of the Airflow UI and API."
   value       = "https://${var.api_domain_name}/"

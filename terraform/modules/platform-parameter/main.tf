@@ -23,8 +23,9 @@ locals {
       nlb_dns_name = var.nifi.nlb_dns_name
     }
     airflow = {
-      asg_name     = var.airflow.asg_name
-      alb_dns_name = var.airflow.alb_dns_name
+      asg_name        = var.airflow.asg_name
+      alb_dns_name    = var.airflow.alb_dns_name
+      api_domain_name = var.airflow.api_domain_name
     }
     ssh = {
       user                = var.ssh.user

@@ -40,10 +40,11 @@ variable "nifi" {
 }
 
 variable "airflow" {
-  description = "Airflow: its Auto Scaling Group and the DNS name of its load balancer."
+  description = "Airflow: its Auto Scaling Group, the DNS name of its load balancer and the name users reach it by (its certificate's)."
   type = object({
-    asg_name     = string
-    alb_dns_name = string
+    asg_name        = string
+    alb_dns_name    = string
+    api_domain_name = string
   })
 }
 

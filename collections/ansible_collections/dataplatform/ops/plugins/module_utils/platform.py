@@ -36,6 +36,7 @@ PLATFORM_KEYS = (
     "nifi.nlb_dns_name",
     "airflow.asg_name",
     "airflow.alb_dns_name",
+    "airflow.api_domain_name",
     "ssh.user",
     "ssh.principal",
     "ssh.user_ca_secret_arn",

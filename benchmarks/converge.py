@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from sandbox.sandbox import Sandbox  # noqa: E402
 from tests.harness.moto_server import free_port  # noqa: E402
-from tests.harness.podman_hosts import podman  # noqa: E402
+from tests.harness.podman_hosts import podman, unused_network  # noqa: E402
 from tests.harness.service_memory import unit_memory  # noqa: E402
 
 
@@ -58,7 +58,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="converge-benchmark-") as folder:
         sandbox = Sandbox(name=f"dp-bench-{uuid.uuid4().hex[:6]}", state_dir=Path(folder) / "state",
-                          aws_port=free_port(), imds_port=free_port(), airflow_port=free_port(), vpc_cidr="10.40.0.0/16")
+                          aws_port=free_port(), imds_port=free_port(), vpc_cidr=unused_network())
         try:
             # Everything but the converge, then the converge alone, so that the figure is Ansible's.
             with contextlib.redirect_stdout(io.StringIO()):

@@ -25,8 +25,12 @@ state, existing containers are kept, and the containers of instances that left t
 removed.
 
 Settings (environment variables, for running a second sandbox beside the first, as the e2e
-tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_IMDS_PORT, SANDBOX_AIRFLOW_PORT,
-SANDBOX_VPC_CIDR.
+tests do): SANDBOX_NAME, SANDBOX_DIR, SANDBOX_AWS_PORT, SANDBOX_IMDS_PORT, SANDBOX_VPC_CIDR, and
+SANDBOX_HOSTS_FILE (the hosts file where the load balancers' names resolve; /etc/hosts).
+
+The load balancers forward, as AWS's do: HAProxy stands in for the NLB and the ALB
+(sandbox/load_balancers.py), configured from their listeners, target groups and health checks, at
+a loopback address per load balancer that their DNS names resolve to on this machine.
 
 IAM is enforced (tests/harness/iam_emulation.py), and every principal calls AWS as it would in an
 account. The sandbox's own key (``sandbox``) is the account's administrator: Terraform, the SSH
@@ -69,6 +73,7 @@ from ansible_collections.dataplatform.ops.plugins.module_utils import identity, 
 from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
+from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
 from tests.harness.moto_gaps import CONSOLE_OUTPUT_PATH  # noqa: E402
@@ -84,7 +89,6 @@ INVENTORY = ROOT / "inventories" / ENV
 CONTAINER_TAG = "dataplatform:sandbox-container"
 INSTANCE_LABEL = "dataplatform.sandbox-instance"
 NIFI_HTTPS_PORT = 8443
-AIRFLOW_API_PORT = 8080
 # The account administrator's key (iam_emulation.py), and the profiles of the roles the controller
 # assumes with it (the sandbox's AWS config file).
 OPERATOR_KEY = "sandbox"
@@ -125,7 +129,6 @@ class Sandbox:
     aws_port: int = 5000
     # The instance metadata service emulation's port (plain HTTP, at the hosts' gateway).
     imds_port: int = 5001
-    airflow_port: int = 8080
     # The VPC's range (the podman network's), the local environment's unless set.
     vpc_cidr: str = ""
 
@@ -136,7 +139,6 @@ class Sandbox:
             state_dir=Path(os.environ.get("SANDBOX_DIR", str(cls.state_dir))).resolve(),
             aws_port=int(os.environ.get("SANDBOX_AWS_PORT", cls.aws_port)),
             imds_port=int(os.environ.get("SANDBOX_IMDS_PORT", cls.imds_port)),
-            airflow_port=int(os.environ.get("SANDBOX_AIRFLOW_PORT", cls.airflow_port)),
             vpc_cidr=os.environ.get("SANDBOX_VPC_CIDR", ""),
         )
 
@@ -167,9 +169,14 @@ class Sandbox:
         """The running moto server of the sandbox, to read and clear its request log."""
         return MotoServer(port=self.aws_port, tls=self.tls)
 
+    @staticmethod
+    def airflow_url(document: dict) -> str:
+        """Where users reach Airflow: the name of the load balancer's certificate."""
+        return f"https://{document['airflow']['api_domain_name']}"
+
     @property
-    def airflow_url(self) -> str:
-        return f"http://127.0.0.1:{self.airflow_port}"
+    def load_balancers(self) -> LoadBalancerStandIn:
+        return LoadBalancerStandIn(self.state_dir / "load-balancers", owner=self.name)
 
     @property
     def vpc_network(self) -> ipaddress.IPv4Network:
@@ -256,7 +263,6 @@ class Sandbox:
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
             AWS_EC2_METADATA_DISABLED="true",
             ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-            SANDBOX_AIRFLOW_PORT=str(self.airflow_port),
             SANDBOX_HOSTS_AWS_ENDPOINT_URL=self.hosts_endpoint,
             SANDBOX_HOSTS_IMDS_ENDPOINT=self.hosts_imds_endpoint,
             SANDBOX_CERT_ISSUER_PROFILE=CERT_ISSUER_PROFILE,
@@ -424,13 +430,6 @@ class Sandbox:
         if started.returncode != 0:
             raise SandboxError(f"podman could not start {name}: {started.stderr.strip()}")
 
-    @staticmethod
-    def _require_free_port(container: str, port: int, purpose: str) -> None:
-        """A container about to publish a loopback port needs it free."""
-        if podman("container", "exists", container, check=False).returncode != 0 and not port_is_free(port):
-            raise SandboxError(f"127.0.0.1:{port}, for {purpose}, is taken by another program "
-                               "(another sandbox? make sandbox-down removes this one)")
-
     @property
     def rds_address(self) -> str:
         """The RDS stand-in's address: the VPC's last one, which no instance gets."""
@@ -470,17 +469,12 @@ class Sandbox:
         self.ensure_network()
         wanted: dict[str, dict] = {}
         instances = self.instances()
-        published = False
         for instance in instances:
             name = self.container_name(instance)
             hostname = instance["private_dns_name"] or name
             # -t: the container's tty is the instance's console (what GetConsoleOutput shows).
             options = ["--label", f"{INSTANCE_LABEL}={instance['instance_id']}", "--hostname", hostname, "--tty",
                        "--network", self.network, "--ip", instance["private_ip_address"], "--network-alias", hostname]
-            if instance["role"] == "airflow" and not published:
-                self._require_free_port(name, self.airflow_port, "the Airflow API (SANDBOX_AIRFLOW_PORT)")
-                options += ["--publish", f"127.0.0.1:{self.airflow_port}:{AIRFLOW_API_PORT}"]
-                published = True
             self._run_container(name, image, *options)
             wanted[name] = instance
         self._run_container(self.rds_container, image, "--network", self.network, "--ip", self.rds_address,
@@ -613,6 +607,7 @@ class Sandbox:
                          f"container {self.container_name(instance)}")
         lines.append(f"  SSH as Ansible does: ssh -F {self.shown(self.ssh_dir)}/config <address>  "
                      "(a certificate of the sandbox's SSH user CA, host keys pinned from the consoles)")
+        lines += self.load_balancer_lines(document)
         lines += ["", "NiFi (HTTPS with a client certificate; NiFi itself is not installed, see below):",
                   f"  load balancer  https://{nlb}:{NIFI_HTTPS_PORT}/nifi"]
         for instance in instances:
@@ -620,8 +615,8 @@ class Sandbox:
                 lines.append(f"  node           https://{instance['private_dns_name']}:{NIFI_HTTPS_PORT}/nifi"
                              f"  ({instance['private_ip_address']})")
         airflow = [instance for instance in instances if instance["role"] == "airflow"]
-        lines += ["", "Airflow:", f"  api-server     {self.airflow_url}  (user admin; the first Airflow host's "
-                                    f"{AIRFLOW_API_PORT}, published on loopback)"]
+        lines += ["", "Airflow:", f"  api-server     {self.airflow_url(document)}  (user admin; through the load "
+                                    f"balancer, whose certificate the platform's CA issued: {self.shown(self.load_balancers.ca_file)})"]
         if airflow:
             lines.append(f"  password       ssh -F {self.shown(self.ssh_dir)}/config {airflow[0]['private_ip_address']} "
                          "sudo cat /var/lib/airflow/simple-auth-manager-passwords.json")
@@ -642,12 +637,38 @@ class Sandbox:
                   "hosts: each host's instance profile role",
                   f"  EC2 instances  podman containers (Debian 13, systemd) on the network {self.network} "
                   f"({self.vpc_network}), one per Auto Scaling Group instance, booted with its user data",
+                  f"  ELB            HAProxy at the load balancers' addresses above "
+                  f"({self.shown(self.load_balancers.configuration_file)}), configured from their state in moto",
                   f"  RDS            PostgreSQL in the container {self.rds_container}, "
                   f"{document['rds']['endpoint']}:{document['rds']['port']} ({self.rds_address})",
                   "  NiFi           not installed: its distribution cannot be assembled here. Its TLS material,",
                   "                 nifi.properties and authorization files are in place on every NiFi host.",
                   "", "Converge again: make sandbox    Remove everything: make sandbox-down"]
         return "\n".join(lines)
+
+    def load_balancer_lines(self, document: dict) -> list[str]:
+        """The load balancers' listeners and their targets' health, unhealthy targets named."""
+        stand_in = self.load_balancers
+        listeners = read_listeners(self.client("elbv2"), self.client("ec2"), self.client("autoscaling"), self.name)
+        health = stand_in.health() if stand_in.pid() else []
+        lines = ["", f"Load balancers (HAProxy stands in for them; their names resolve to it in {stand_in.hosts_file()}):"]
+        if not stand_in.pid():
+            lines.append("  not running (make sandbox starts it)")
+        for listener in listeners:
+            group = listener.target_group
+            if group is None:
+                lines.append(f"  {listener.dns_name}:{listener.port}  {listener.protocol}, {listener.action}: not emulated")
+                continue
+            states = [item for item in health if item.target_group == group.name]
+            counts = ", ".join(f"{sum(item.state == state for item in states)} {state}"
+                               for state in ("healthy", "unhealthy", "initial") if any(item.state == state for item in states))
+            lines.append(f"  {listener.dns_name}:{listener.port} ({listener.address})  {listener.protocol} -> "
+                         f"{group.protocol} {group.port}, target group {group.name}: {counts or 'no targets'}")
+            lines += [f"    unhealthy target {item.instance_id} {item.address}  {item.reason}"
+                      for item in states if item.state == "unhealthy"]
+        lines.append(f"  {document['airflow']['api_domain_name']} resolves to the Airflow load balancer too (the DNS "
+                     "record an account points at it)")
+        return lines
 
     # --- commands -------------------------------------------------------------------------
 
@@ -684,10 +705,27 @@ class Sandbox:
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
                 self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
                                       echo=False, profile=OPERATOR_PROFILE)
+        with phase("load balancers (HAProxy in place of the NLB and ALB)"):
+            self.configure_load_balancers(document)
         print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 
+    def configure_load_balancers(self, document: dict) -> None:
+        """HAProxy from the load balancers' state; the Airflow load balancer also answers to the name
+        of its certificate. Returns once every target has had its first health check."""
+        stand_in = self.load_balancers
+        try:
+            listeners = stand_in.configure(self.client("elbv2"), self.client("ec2"), self.client("autoscaling"),
+                                           self.client("acm"), aliases={
+                                               document["airflow"]["alb_dns_name"]: [document["airflow"]["api_domain_name"]]})
+        except LoadBalancerError as error:
+            raise SandboxError(str(error)) from None
+        checks = [listener.target_group.health_check for listener in listeners if listener.target_group]
+        stand_in.wait_for_first_checks(timeout=max((check.interval + check.timeout for check in checks), default=0) + 5)
+
     def down(self) -> None:
+        with phase("stop the load balancers' stand-in (HAProxy)"):
+            self.load_balancers.stop()
         with phase("remove containers and network"):
             self.remove_containers()
         with phase("stop the moto server"):

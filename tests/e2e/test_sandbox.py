@@ -97,12 +97,10 @@ def sandbox(tmp_path_factory):
         "SANDBOX_DIR": str(tmp_path_factory.mktemp("sandbox") / "state"),
         "SANDBOX_AWS_PORT": str(free_port()),
         "SANDBOX_IMDS_PORT": str(free_port()),
-        "SANDBOX_AIRFLOW_PORT": str(free_port()),
         "SANDBOX_VPC_CIDR": vpc_cidr,
     }
     instance = Sandbox(name=name, state_dir=Path(settings["SANDBOX_DIR"]), aws_port=int(settings["SANDBOX_AWS_PORT"]),
-                       imds_port=int(settings["SANDBOX_IMDS_PORT"]),
-                       airflow_port=int(settings["SANDBOX_AIRFLOW_PORT"]), vpc_cidr=vpc_cidr)
+                       imds_port=int(settings["SANDBOX_IMDS_PORT"]), vpc_cidr=vpc_cidr)
     instance.make_env = {**os.environ, **settings}
     try:
         yield instance
@@ -253,12 +251,13 @@ def test_make_sandbox_from_nothing(sandbox, report):
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:9] == [
+    assert [name for name, _ in phases][:10] == [
         f"moto server on {sandbox.endpoint}", "terraform apply terraform/environments/local",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
         "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
         "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)",
-        "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"]
+        "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)",
+        "load balancers (HAProxy in place of the NLB and ALB)"]
     hosts = recap(output)
     instances = sandbox.instances()
     assert sorted(hosts) == sorted(instance["instance_id"] for instance in instances)
@@ -280,15 +279,26 @@ def test_make_sandbox_from_nothing(sandbox, report):
                        for request in sandbox.moto().requests() if request["action"] == "IssueCertificate")
     end_entity = [template for template in templates if template.startswith("EndEntity")]
     assert end_entity == ["EndEntityCertificate"] * 3 + ["EndEntityClientAuthCertificate"] * 2, templates
-    assert f"api-server     {sandbox.airflow_url}" in output
+    document = sandbox.platform_document()
+    assert f"api-server     https://{document['airflow']['api_domain_name']}" in output
+    # The load balancers' stand-in checks the targets as the target groups say: the Airflow host
+    # answers its HTTP health check; the NiFi nodes refuse the TCP connect (NiFi is not installed),
+    # and the summary names each of them.
+    assert re.search(rf"{re.escape(document['airflow']['alb_dns_name'])}:443 \(127[.\d]+\)  HTTPS -> HTTP 8080, "
+                     r"target group \S+: 1 healthy$", output, re.M), output
+    assert re.search(rf"{re.escape(document['nifi']['nlb_dns_name'])}:8443 \(127[.\d]+\)  TCP -> TCP 8443, "
+                     r"target group \S+: 3 unhealthy$", output, re.M), output
+    for instance in instances:
+        if instance["role"] == "nifi":
+            assert re.search(rf"unhealthy target {instance['instance_id']} {re.escape(instance['private_ip_address'])}:8443"
+                             r"  L4CON", output), output
     assert re.search(r"^  admin\s+CN=admin, OU=Operations, O=Platform", output, re.M)
     assert "python -m sandbox user-bundle <user>" in output and "ssh -F" in output
     for stand_in in ("the moto server on", "podman containers (Debian 13, systemd)", "PostgreSQL in the container",
-                     "NiFi           not installed"):
+                     "NiFi           not installed", "ELB            HAProxy at the load balancers' addresses"):
         assert stand_in in output
-    # Airflow really serves its API, published on the machine's loopback.
-    with urllib.request.urlopen(f"{sandbox.airflow_url}/api/v2/monitor/health", timeout=10) as response:  # noqa: S310
-        health = json.load(response)
+    # Airflow really serves its API, through the load balancer, by its certificate's name.
+    health = _airflow_api(sandbox, "/api/v2/monitor/health")
     assert all(health.get(component, {}).get("status") == "healthy" for component in AIRFLOW_COMPONENTS), health
 
 
@@ -408,6 +418,14 @@ def test_nifi_nodes_serve_tls_for_the_platforms_certificates_only(sandbox, tmp_p
             assert f"dn=CN={nodes[0]['private_dns_name']}, OU=NiFiNodes, O=Platform" in answer, (name, answer)
             assert refused(foreign, address, name), f"{name} took a certificate from another CA"
             assert refused(anonymous, address, name), f"{name} took a client without a certificate"
+        # Through the network load balancer's stand-in, by its name: TCP passthrough, so the node
+        # itself reads the client's certificate; its health checks now find every node listening.
+        assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, nlb, nlb)
+        assert refused(anonymous, nlb, nlb), "the load balancer took a client without a certificate"
+        node_ids = {node["instance_id"] for node in nodes}
+        healthy = _until(lambda: {item.instance_id for item in sandbox.load_balancers.health()
+                                  if item.state == "healthy"} >= node_ids, timeout=90)
+        assert healthy, sandbox.load_balancers.health()
     finally:
         stop_probes(nodes)
     report(f"TLS on {len(nodes)} nodes: admin accepted by node and load balancer name; "
@@ -455,11 +473,14 @@ def test_user_added_then_removed(sandbox, tmp_path, report):
 
 
 def _airflow_api(sandbox: Sandbox, path: str, token: str | None = None, method: str = "GET", body: dict | None = None):
-    request = urllib.request.Request(f"{sandbox.airflow_url}{path}", method=method,
+    """Airflow's API as users call it: the name of the load balancer's certificate, TLS checked
+    against the platform's CA."""
+    request = urllib.request.Request(f"{Sandbox.airflow_url(sandbox.platform_document())}{path}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None,
                                      headers={"Content-Type": "application/json",
                                               **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+    context = ssl.create_default_context(cafile=str(sandbox.load_balancers.ca_file))
+    with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310 - the sandbox's stand-in
         return json.load(response)
 
 
@@ -725,3 +746,4 @@ def test_make_sandbox_down_leaves_nothing(sandbox):
     assert not sandbox.state_dir.exists()
     assert not Path(f"/proc/{moto_pid}").exists()
     assert not sandbox.moto_answers()
+    assert sandbox.name not in sandbox.load_balancers.hosts_file().read_text()

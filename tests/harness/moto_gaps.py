@@ -37,13 +37,24 @@ missing answer is supplied here. Each emulation says what it checks and what it 
     put (the state the older tests build, describing such instances as waiting through a static
     inventory) may have that hook's action completed once; the completion is recorded and the
     instance's state is left alone.
-  - Not emulated: the ``autoscaling:EC2_INSTANCE_TERMINATING`` transition (scale-in and
-    TerminateInstanceInAutoScalingGroup end instances at once, as in moto; no instance is ever in
-    ``Terminating:Wait``), because holding leaving instances would hold Terraform's drain of a
-    group on destroy for the hook's timeout; the global timeout (48 h or 100 heartbeats);
+  - With an ``autoscaling:EC2_INSTANCE_TERMINATING`` hook, an instance leaving the group on
+    scale-in (a lower desired capacity: the oldest unprotected instances, as moto picks them) or
+    through TerminateInstanceInAutoScalingGroup waits in ``Terminating:Wait``, no longer counted
+    in the group's capacity (with ``ShouldDecrementDesiredCapacity`` false the group launches its
+    replacement at once), until each terminating hook's action ends: CONTINUE, ABANDON (which
+    skips the instance's other terminating hooks) or the timeout's default result all terminate
+    it and take it out of the group. Terminating an instance already waiting to terminate, or
+    below the group's minimum with the decrement, is a ``ValidationError``, as from AWS.
+    DeleteAutoScalingGroup refuses a group that has instances (``ResourceInUse``) unless
+    ``ForceDelete`` is set, which ends its instances at once, waiting ones included, without
+    their hooks, as in AWS (Terraform's ``force_delete``; without it Terraform drains the group
+    first, through the hooks).
+  - Not emulated: the global timeout (48 h or 100 heartbeats);
     notifications to the hook's target; DeleteLifecycleHook ending the hook's pending actions
     (they end at their timeout with its default result); load balancers keeping a waiting
-    instance out (moto registers it with the group's load balancers and target groups at launch).
+    instance out (moto registers it with the group's load balancers and target groups at launch and
+    keeps a leaving one registered; the sandbox's load balancer stand-in forwards to in-service
+    instances only); connection draining before Terminating:Wait.
     The timers take the lock the server serves every request under (``BACKEND_LOCK``), so a timer
     never changes a group while a request reads or changes it. moto's reset cancels every pending
     action and timer.
@@ -85,8 +96,10 @@ LIFECYCLE_TIMEOUT_PATH = "/_dataplatform/lifecycle-timeout"
 CONSOLE_OUTPUT_PATH = "/_dataplatform/console-output/"
 LIFECYCLE_TIMEOUT_VARIABLE = "DATAPLATFORM_LIFECYCLE_TIMEOUT_SECONDS"
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
-TRANSITIONS = (LAUNCHING, "autoscaling:EC2_INSTANCE_TERMINATING")
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
+TRANSITIONS = (LAUNCHING, TERMINATING)
 PENDING_WAIT = "Pending:Wait"
+TERMINATING_WAIT = "Terminating:Wait"
 
 # Reentrant: an ABANDON applied under the lock terminates an instance, and moto's replacement
 # launch comes back through the emulated launch, which takes the lock again.
@@ -177,6 +190,7 @@ class _LifecycleAction:
     instance_id: str
     default_result: str
     heartbeat_timeout: float
+    transition: str = LAUNCHING
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     timer: threading.Timer | None = None
 
@@ -187,6 +201,8 @@ _pending: dict[tuple[str, str], _LifecycleAction] = {}
 _predating: dict[tuple[str, str, str, str], set[str]] = {}
 # The cap set through LIFECYCLE_TIMEOUT_PATH; None: the environment variable's, if any.
 _timeout_cap: float | None = None
+# Set while DeleteAutoScalingGroup with ForceDelete runs: its instances go without their hooks.
+_forcing = threading.local()
 
 
 def _hook_key(backend, group_name: str, hook_name: str) -> tuple[str, str, str, str]:
@@ -225,21 +241,35 @@ def _group_state(backend, group_name: str, instance_id: str):
     return group, next((state for state in group.instance_states if state.instance.id == instance_id), None)
 
 
+def _drop_actions(instance_id: str) -> None:
+    """Forgets every pending action of an instance. Call with ``_lock`` held."""
+    for key, other in list(_pending.items()):
+        if key[0] == instance_id:
+            _pending.pop(key)
+            if other.timer is not None:
+                other.timer.cancel()
+
+
 def _end_action(action: _LifecycleAction, result: str) -> None:
-    """Applies a launch action's result to its instance. Call with ``_lock`` held."""
+    """Applies an action's result to its instance. Call with ``_lock`` held."""
     _pending.pop((action.instance_id, action.hook_name), None)
     if action.timer is not None:
         action.timer.cancel()
     backend = action.backend
     group, state = _group_state(backend, action.group_name, action.instance_id)
     if state is None:
-        return  # the instance left the group meanwhile (scale-in, TerminateInstances, group deleted)
+        return  # the instance left the group meanwhile (TerminateInstances, group deleted)
+    if action.transition == TERMINATING:
+        # Either result lets the instance go; ABANDON also skips its other terminating hooks.
+        if result == "ABANDON":
+            _drop_actions(action.instance_id)
+        if not any(key[0] == action.instance_id for key in _pending):
+            group.instance_states = [other for other in group.instance_states if other is not state]
+            backend.ec2_backend.terminate_instances([action.instance_id])
+            backend.update_attached_elbs(group.name)
+        return
     if result == "ABANDON":
-        for key, other in list(_pending.items()):
-            if key[0] == action.instance_id:
-                _pending.pop(key)
-                if other.timer is not None:
-                    other.timer.cancel()
+        _drop_actions(action.instance_id)
         backend.ec2_backend.terminate_instances([action.instance_id])
         # moto's own path for a terminated group instance: out of the group, a replacement launched
         # for the capacity it held, the load balancers told.
@@ -251,9 +281,20 @@ def _end_action(action: _LifecycleAction, result: str) -> None:
         backend.update_attached_elbs(group.name)
 
 
-def _launch_hooks(backend, group_name: str) -> list:
+def _hooks(backend, group_name: str, transition: str) -> list:
     return [hook for hook in backend.lifecycle_hooks.values()
-            if hook.auto_scaling_group_name == group_name and hook.lifecycle_transition == LAUNCHING]
+            if hook.auto_scaling_group_name == group_name and hook.lifecycle_transition == transition]
+
+
+def _hold(group, state, hooks: list, transition: str) -> None:
+    """Puts an instance in the wait state of ``transition`` until each hook's action ends. Call with
+    ``_lock`` held."""
+    state.lifecycle_state = PENDING_WAIT if transition == LAUNCHING else TERMINATING_WAIT
+    for hook in hooks:
+        action = _LifecycleAction(group.autoscaling_backend, group.name, hook.name, state.instance.id,
+                                  hook.default_result, _effective_timeout(hook.heartbeat_timeout), transition)
+        _pending[(action.instance_id, hook.name)] = action
+        _arm(action)
 
 
 def _emulated_launch(original):
@@ -261,20 +302,92 @@ def _emulated_launch(original):
         with _lock:
             before = {state.instance.id for state in self.instance_states}
             original(self, count_needed, propagated_tags)
-            hooks = _launch_hooks(self.autoscaling_backend, self.name)
+            hooks = _hooks(self.autoscaling_backend, self.name, LAUNCHING)
             if not hooks:
                 return
             for state in self.instance_states:
-                if state.instance.id in before:
-                    continue
-                state.lifecycle_state = PENDING_WAIT
-                for hook in hooks:
-                    action = _LifecycleAction(self.autoscaling_backend, self.name, hook.name, state.instance.id,
-                                              hook.default_result, _effective_timeout(hook.heartbeat_timeout))
-                    _pending[(action.instance_id, hook.name)] = action
-                    _arm(action)
+                if state.instance.id not in before:
+                    _hold(self, state, hooks, LAUNCHING)
 
     return replace_autoscaling_group_instances
+
+
+def _emulated_set_desired_capacity(original):
+    def set_desired_capacity(self, new_capacity):
+        with _lock:
+            hooks = _hooks(self.autoscaling_backend, self.name, TERMINATING)
+            desired = self.min_size if new_capacity is None else new_capacity
+            active = self.active_instances()
+            if not hooks or getattr(_forcing, "group", None) == self.name or len(active) <= (desired or 0):
+                return original(self, new_capacity)
+            # Scale-in: the leaving instances (the oldest unprotected ones, as moto picks them) wait
+            # in Terminating:Wait, out of the group's capacity, until their actions end.
+            self.desired_capacity = desired
+            leaving = [state for state in active if not state.protected_from_scale_in][:len(active) - (desired or 0)]
+            for state in leaving:
+                _drop_actions(state.instance.id)  # a leaving instance still in Pending:Wait
+                _hold(self, state, hooks, TERMINATING)
+            if self.name in self.autoscaling_backend.autoscaling_groups:
+                self.autoscaling_backend.update_attached_elbs(self.name)
+
+    return set_desired_capacity
+
+
+def _emulated_terminate_instance(original):
+    def terminate_instance(self, instance_id, should_decrement):
+        from moto.autoscaling.exceptions import ValidationError
+        from moto.autoscaling.models import TerminateInstanceActivity
+
+        with _lock:
+            group, state = next(((group, state) for group in self.autoscaling_groups.values()
+                                 for state in group.instance_states if state.instance.id == instance_id), (None, None))
+            hooks = _hooks(self, group.name, TERMINATING) if group else []
+            if not hooks:
+                return original(self, instance_id, should_decrement)
+            if state.lifecycle_state == TERMINATING_WAIT:
+                raise ValidationError("The instance %s is already terminating" % instance_id)
+            original_size = group.desired_capacity
+            if should_decrement:
+                if group.desired_capacity - 1 < group.min_size:
+                    raise ValidationError("Currently, desiredSize equals minSize (%s). Terminating instance without "
+                                          "replacement will violate group's min size constraint. Either set "
+                                          "shouldDecrementDesiredCapacity flag to false or lower group's min size."
+                                          % group.min_size)
+                group.desired_capacity -= 1
+            _drop_actions(instance_id)
+            _hold(group, state, hooks, TERMINATING)
+            # Without the decrement, the group launches a replacement for the capacity it left.
+            group.set_desired_capacity(group.desired_capacity)
+            return TerminateInstanceActivity(state.instance, original_size)
+
+    return terminate_instance
+
+
+def _emulated_delete_auto_scaling_group(original):
+    def delete_auto_scaling_group(self):
+        from moto.autoscaling.exceptions import AutoscalingClientError
+
+        group_name = self._get_param("AutoScalingGroupName")
+        force = self._get_bool_param("ForceDelete", False)
+        with _lock:
+            group = self.autoscaling_backend.autoscaling_groups.get(group_name)
+            if group is not None and group.instance_states and not force:
+                raise AutoscalingClientError("ResourceInUse", "You cannot delete an AutoScalingGroup while there are "
+                                             "instances or pending Spot instance requests")
+            if group is not None:
+                for state in group.instance_states:
+                    _drop_actions(state.instance.id)
+                leaving = [state for state in group.instance_states if state.lifecycle_state == TERMINATING_WAIT]
+                group.instance_states = [state for state in group.instance_states if state not in leaving]
+                if leaving:
+                    self.autoscaling_backend.ec2_backend.terminate_instances([state.instance.id for state in leaving])
+            _forcing.group = group_name
+            try:
+                return original(self)
+            finally:
+                _forcing.group = None
+
+    return delete_auto_scaling_group
 
 
 def _active_instances(self):
@@ -535,6 +648,10 @@ def install(app):
     AutoScalingResponse.record_lifecycle_action_heartbeat = _record_lifecycle_action_heartbeat
     AutoScalingResponse.create_auto_scaling_group = _emulated_create_auto_scaling_group(
         AutoScalingResponse.create_auto_scaling_group)
+    AutoScalingResponse.delete_auto_scaling_group = _emulated_delete_auto_scaling_group(
+        AutoScalingResponse.delete_auto_scaling_group)
+    AutoScalingBackend.terminate_instance = _emulated_terminate_instance(AutoScalingBackend.terminate_instance)
+    FakeAutoScalingGroup.set_desired_capacity = _emulated_set_desired_capacity(FakeAutoScalingGroup.set_desired_capacity)
     AutoScalingBackend.create_lifecycle_hook = _emulated_create_lifecycle_hook(AutoScalingBackend.create_lifecycle_hook)
     FakeAutoScalingGroup.replace_autoscaling_group_instances = _emulated_launch(
         FakeAutoScalingGroup.replace_autoscaling_group_instances)

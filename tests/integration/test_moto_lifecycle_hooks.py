@@ -195,3 +195,73 @@ def test_reset_cancels_pending_actions(moto):
     (instance_id,) = instances(autoscaling)
     time.sleep(1.8)
     assert instances(autoscaling) == {instance_id: "Pending:Wait"}
+
+
+TERMINATE_HOOK = {"LifecycleHookName": "terminate", "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+                  "HeartbeatTimeout": 900, "DefaultResult": "CONTINUE"}
+
+
+def in_service_group(desired, hooks=(TERMINATE_HOOK,)):
+    """A group whose instances are in service, with ``hooks`` (a terminating one by default)."""
+    autoscaling = create_group(desired=desired, hooks=hooks)
+    for instance_id, state in instances(autoscaling).items():
+        if state == "Pending:Wait":
+            complete(autoscaling, instance_id, "CONTINUE")
+    return autoscaling
+
+
+def test_scale_in_holds_the_leaving_instance_in_terminating_wait_until_continue(moto):
+    autoscaling = in_service_group(desired=3, hooks=(LAUNCH_HOOK, TERMINATE_HOOK))
+    oldest = list(instances(autoscaling))[0]
+    autoscaling.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=2)
+    states = instances(autoscaling)
+    # The leaving instance waits, out of the capacity: no replacement is launched for it.
+    assert states[oldest] == "Terminating:Wait" and sorted(states.values()) == ["InService", "InService",
+                                                                                "Terminating:Wait"]
+    assert ec2_state(oldest) == "running"
+    complete(autoscaling, oldest, "CONTINUE", hook="terminate")
+    assert oldest not in instances(autoscaling) and len(instances(autoscaling)) == 2
+    assert ec2_state(oldest) == "terminated"
+    with pytest.raises(ClientError, match="Group|No active Lifecycle Action"):
+        complete(autoscaling, oldest, "CONTINUE", hook="terminate")
+
+
+def test_the_terminating_timeout_lets_the_instance_go(moto):
+    cap_timeouts(moto, 1)
+    autoscaling = in_service_group(desired=2)
+    leaving = list(instances(autoscaling))[0]
+    autoscaling.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=1)
+    assert instances(autoscaling)[leaving] == "Terminating:Wait"
+    wait_for(lambda: leaving not in instances(autoscaling), seconds=10)
+    assert ec2_state(leaving) == "terminated"
+    # The timeout is no completion.
+    assert all(action["InstanceId"] != leaving for action in get(moto, "/_dataplatform/lifecycle-actions"))
+
+
+def test_terminate_instance_in_the_group_waits_and_a_replacement_launches_without_the_decrement(moto):
+    autoscaling = in_service_group(desired=2)
+    first, second = list(instances(autoscaling))
+    autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=first, ShouldDecrementDesiredCapacity=False)
+    states = instances(autoscaling)
+    assert states[first] == "Terminating:Wait" and len(states) == 3
+    with pytest.raises(ClientError, match="already terminating"):
+        autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=first, ShouldDecrementDesiredCapacity=False)
+    autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=second, ShouldDecrementDesiredCapacity=True)
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"]
+    assert group["DesiredCapacity"] == 1
+    assert sorted(instances(autoscaling).values()) == ["InService", "Terminating:Wait", "Terminating:Wait"]
+    complete(autoscaling, first, "ABANDON", hook="terminate")
+    assert first not in instances(autoscaling) and ec2_state(first) == "terminated"
+
+
+def test_a_group_with_instances_is_deleted_only_by_force_and_then_without_its_hooks(moto):
+    autoscaling = in_service_group(desired=2)
+    leaving = list(instances(autoscaling))[0]
+    autoscaling.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=1)
+    with pytest.raises(ClientError, match="ResourceInUse"):
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=GROUP)
+    members = list(instances(autoscaling))
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName=GROUP, ForceDelete=True)
+    assert autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"] == []
+    assert {ec2_state(instance_id) for instance_id in members} == {"terminated"} and leaving in members
+    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []

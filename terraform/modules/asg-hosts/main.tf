@@ -114,7 +114,12 @@ resource "aws_autoscaling_group" "hosts" {
   # Instances wait in Pending:Wait until they are configured (the launch hook), which takes
   # longer than an apply should block: capacity is watched by the alarms, not by Terraform.
   wait_for_capacity_timeout = "0"
-  enabled_metrics           = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"]
+  # Destroying the group ends its instances without the termination hook: a drain would hold each
+  # one in Terminating:Wait for termination_hook_timeout_seconds (900 s by default), longer than
+  # Terraform's 10 minutes for the delete, and decommissioning nodes of a cluster that is being
+  # removed saves nothing. Scale-in still passes every leaving instance through the hook.
+  force_delete    = true
+  enabled_metrics = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"]
 
   launch_template {
     id      = aws_launch_template.hosts.id

@@ -20,7 +20,8 @@ A stand-in, named as such: it is configured from what the moto server holds, as 
   path, matching its status codes), port, interval, timeout and thresholds.
 * Not emulated: actions other than ``forward`` (such a listener answers nothing and the summary
   says so), listener rules, cross-zone and availability zones, connection draining
-  (deregistration delay), the load balancers' security groups, access logs.
+  (deregistration delay), failing open (with every target unhealthy AWS routes to all of them;
+  the stand-in to none), the load balancers' security groups, access logs.
 
 Targets are read again on each ``make sandbox``: a host added or removed in between is not seen
 until then.

@@ -418,14 +418,15 @@ def test_nifi_nodes_serve_tls_for_the_platforms_certificates_only(sandbox, tmp_p
             assert f"dn=CN={nodes[0]['private_dns_name']}, OU=NiFiNodes, O=Platform" in answer, (name, answer)
             assert refused(foreign, address, name), f"{name} took a certificate from another CA"
             assert refused(anonymous, address, name), f"{name} took a client without a certificate"
-        # Through the network load balancer's stand-in, by its name: TCP passthrough, so the node
-        # itself reads the client's certificate; its health checks now find every node listening.
-        assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, nlb, nlb)
-        assert refused(anonymous, nlb, nlb), "the load balancer took a client without a certificate"
+        # The network load balancer's health checks find every node listening now (3 checks 10 s
+        # apart); then, by its name, it passes TCP through, so the node itself reads the client's
+        # certificate.
         node_ids = {node["instance_id"] for node in nodes}
         healthy = _until(lambda: {item.instance_id for item in sandbox.load_balancers.health()
-                                  if item.state == "healthy"} >= node_ids, timeout=90)
+                                  if item.state == "healthy"} >= node_ids, timeout=120)
         assert healthy, sandbox.load_balancers.health()
+        assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, nlb, nlb)
+        assert refused(anonymous, nlb, nlb), "the load balancer took a client without a certificate"
     finally:
         stop_probes(nodes)
     report(f"TLS on {len(nodes)} nodes: admin accepted by node and load balancer name; "

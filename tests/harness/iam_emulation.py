@@ -3,8 +3,8 @@
 moto checks a request's credentials and its principal's policies once it is started with
 ``INITIAL_NO_AUTH_ACTION_COUNT=0``, but it authorizes every action of most services against the
 resource ``*``: a policy that names its resources (a secret, a certificate authority, a
-parameter) then grants nothing, and one that grants ``*`` grants everything. Three emulations
-make the sandbox fail where an account fails:
+parameter) then grants nothing, and one that grants ``*`` grants everything; and it ignores a
+role's permissions boundary. Four emulations make the sandbox fail where an account fails:
 
 * **The resource of a request.** For the services and actions the platform's principals call,
   the resource AWS authorizes is worked out from the request, as AWS documents it per action:
@@ -12,15 +12,22 @@ make the sandbox fail where an account fails:
   its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
   pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
   group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
-  and ``emr-serverless`` (the application or job run, from the REST path). For an instance, its
-  tags are the request's ``aws:ResourceTag/<key>`` condition keys. S3's HeadBucket is authorized
+  ``emr-serverless`` (the application or job run, from the REST path) and ``iam`` (the instance
+  profile, role, policy or identity provider named, also one still to be created; moto knew only
+  existing roles). For an instance, its tags are the request's ``aws:ResourceTag/<key>`` condition
+  keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
+  PutRolePermissionsBoundary, the role's present one for Put/Delete/Attach/DetachRolePolicy),
+  ``iam:PolicyARN`` and ``iam:AWSServiceName``. S3's HeadBucket is authorized
   as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
   DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
   reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
   key has percent-encoded characters is checked over the path as sent (moto used the decoded path). S3 (bucket and object
-  ARNs), IAM, STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
+  ARNs), STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
   does, which a policy with named resources does not match: an unlisted action is refused, never
   allowed by mistake.
+* **Permissions boundaries.** A role session may do what its role's policies allow only where the
+  role's permissions boundary (a managed policy) allows it too, as AWS evaluates it; a boundary
+  that names no existing policy allows nothing.
 * **The operator.** The access keys named in ``DATAPLATFORM_OPERATOR_ACCESS_KEYS`` (comma
   separated; the sandbox names its fixed key) stand for the account's administrator, who runs
   Terraform and the controller: every action is allowed to them, as to a principal with
@@ -39,7 +46,7 @@ make the sandbox fail where an account fails:
 
 What is still not enforced (moto evaluates identity policies only): resource policies (a bucket
 policy, a key policy, a secret's policy, a role's trust policy beyond moto's own check on
-``sts:AssumeRole``), permissions boundaries, service control policies, session policies, and the
+``sts:AssumeRole``), service control policies, session policies, and the
 condition keys moto does not supply (moto_gaps.py lists the conditions evaluated).
 """
 
@@ -144,6 +151,8 @@ def resource_arn(service: str, action: str, params: dict, path: str, account: st
     if service == "ec2":
         instance = _first(params, "InstanceId", "InstanceId.1")
         return f"{prefix}:instance/{instance}" if instance else "*"
+    if service == "iam":
+        return _iam_resource(action, params, f"arn:{partition}:iam::{account}", lookup)
     if service == "emr-serverless":
         match = _EMR_SERVERLESS_PATH.match(path)
         if not match:
@@ -153,6 +162,52 @@ def resource_arn(service: str, action: str, params: dict, path: str, account: st
             return f"{prefix}:/applications/{application}/jobruns/{run}"
         return f"{prefix}:/applications/{application}" + ("/jobruns/*" if "/jobruns" in path else "")
     return "*"
+
+
+def _iam_resource(action: str, params: dict, prefix: str, lookup) -> str:
+    """The IAM resource of an action: the instance profile, the role, the policy or the identity
+    provider it names (a role or profile to be created by the name and path it will have)."""
+    path = _first(params, "Path") or "/"
+    if action == "CreateServiceLinkedRole":
+        return f"{prefix}:role/aws-service-role/{_first(params, 'AWSServiceName') or '*'}/*"
+    profile = _first(params, "InstanceProfileName")
+    if profile:
+        return lookup("iam-instance-profile", profile) or f"{prefix}:instance-profile{path}{profile}"
+    role = _first(params, "RoleName")
+    if role:
+        return lookup("iam-role", role) or f"{prefix}:role{path}{role}"
+    if _first(params, "PolicyArn"):
+        return _first(params, "PolicyArn")
+    if action == "CreatePolicy" and _first(params, "PolicyName"):
+        return f"{prefix}:policy{path}{_first(params, 'PolicyName')}"
+    if _first(params, "OpenIDConnectProviderArn"):
+        return _first(params, "OpenIDConnectProviderArn")
+    if action == "CreateOpenIDConnectProvider" and _first(params, "Url"):
+        return f"{prefix}:oidc-provider/{urllib.parse.urlparse(_first(params, 'Url')).netloc}"
+    return "*"
+
+
+# Role actions whose iam:PermissionsBoundary is the role's present boundary (AWS documents the key
+# for these and for CreateRole and PutRolePermissionsBoundary, which take it from the request).
+_BOUNDARY_OF_THE_ROLE = {"PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy"}
+
+
+def iam_condition_keys(action: str, params: dict, role_boundary=None) -> dict[str, str]:
+    """The IAM condition keys AWS supplies for an IAM request: ``iam:PermissionsBoundary``,
+    ``iam:PolicyARN`` and ``iam:AWSServiceName``. ``role_boundary(name)`` is the boundary a role
+    has now (None: none, or no such role)."""
+    keys = {}
+    if action in ("CreateRole", "PutRolePermissionsBoundary") and _first(params, "PermissionsBoundary"):
+        keys["iam:PermissionsBoundary"] = _first(params, "PermissionsBoundary")
+    elif action in _BOUNDARY_OF_THE_ROLE and role_boundary and _first(params, "RoleName"):
+        boundary = role_boundary(_first(params, "RoleName"))
+        if boundary:
+            keys["iam:PermissionsBoundary"] = boundary
+    if action in ("AttachRolePolicy", "DetachRolePolicy") and _first(params, "PolicyArn"):
+        keys["iam:PolicyARN"] = _first(params, "PolicyArn")
+    if action == "CreateServiceLinkedRole" and _first(params, "AWSServiceName"):
+        keys["iam:AWSServiceName"] = _first(params, "AWSServiceName")
+    return keys
 
 
 def _backend_lookup(account: str, region: str, partition: str):
@@ -168,6 +223,14 @@ def _backend_lookup(account: str, region: str, partition: str):
 
                 group = autoscaling_backends[account][region].autoscaling_groups.get(key)
                 return group.arn if group else None
+            if kind in ("iam-role", "iam-instance-profile", "iam-role-boundary"):
+                from moto.iam.models import iam_backends
+
+                backend = iam_backends[account][partition]
+                if kind == "iam-instance-profile":
+                    return backend.get_instance_profile(key).arn
+                role = backend.get_role(key)
+                return role.arn if kind == "iam-role" else role.permissions_boundary_arn
             if kind == "kms-key":
                 from moto.kms.models import kms_backends
 
@@ -214,17 +277,24 @@ def _authorize(original):
         query = urllib.parse.urlparse(self.uri).query
         if request_access_key(self.headers, query) in operator_keys():
             return None
-        if resource == "*":
+        # moto names the role of any IAM request with a RoleName, also where AWS authorizes the
+        # instance profile (AddRoleToInstanceProfile); the IAM resource is worked out here.
+        if resource == "*" or _service_of(self.headers) == "iam":
             from moto.utilities.utils import get_partition
 
             partition = get_partition(self.region)
             resource = resource_arn(_service_of(self.headers), self._get_action(), _request_params(self),
                                     urllib.parse.urlparse(self.uri).path, self.current_account, self.region,
                                     partition, _backend_lookup(self.current_account, self.region, partition))
-        if _request_context is not None and ":instance/" in resource:
-            context = getattr(_request_context, "context", None)
-            if context is not None:
-                context.update(_instance_tag_keys(self.current_account, self.region, resource.rsplit("/", 1)[-1]))
+        context = getattr(_request_context, "context", None) if _request_context is not None else None
+        if context is not None and ":instance/" in resource:
+            context.update(_instance_tag_keys(self.current_account, self.region, resource.rsplit("/", 1)[-1]))
+        if context is not None and _service_of(self.headers) == "iam":
+            from moto.utilities.utils import get_partition
+
+            lookup = _backend_lookup(self.current_account, self.region, get_partition(self.region))
+            context.update(iam_condition_keys(self._get_action(), _request_params(self),
+                                              lambda role: lookup("iam-role-boundary", role)))
         try:
             return original(self, iam_request_cls, resource)
         except RESTError as error:
@@ -373,6 +443,31 @@ def _delete_objects_per_key(original):
     return authenticate_and_authorize_s3_action
 
 
+def _within_the_boundary(original):
+    """A role session may do only what both its policies and its role's permissions boundary allow
+    (moto evaluated the policies alone). A boundary that names no policy allows nothing."""
+    def check_action_permitted(self, resource: str) -> None:
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+        from moto.iam.models import NotFoundException
+
+        original(self, resource)
+        role_name = getattr(self._access_key, "_owner_role_name", None)
+        if not role_name or self._action == "sts:GetCallerIdentity":
+            return
+        try:
+            backend = self._access_key.backend
+            boundary = backend.get_role(role_name).permissions_boundary_arn
+            if not boundary:
+                return
+            policy = backend.get_policy(boundary)
+        except NotFoundException:
+            self._raise_access_denied()
+        if IAMPolicy(policy).is_action_permitted(self._action, resource) != PermissionResult.PERMITTED:
+            self._raise_access_denied()
+
+    return check_action_permitted
+
+
 def install(request_context=None) -> None:
     """Adds the resource of each request and the operator's keys to moto's IAM enforcement; with
     moto_gaps' request context, also the resource's tags as condition keys."""
@@ -389,7 +484,9 @@ def install(request_context=None) -> None:
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize(
         ActionAuthenticatorMixin._authenticate_and_authorize_action)
-    from moto.iam.access_control import S3IAMRequest
+    from moto.iam.access_control import IAMRequestBase, S3IAMRequest
+
+    IAMRequestBase.check_action_permitted = _within_the_boundary(IAMRequestBase.check_action_permitted)
 
     S3IAMRequest._create_aws_request = _s3_request_with_decoded_path(S3IAMRequest._create_aws_request)
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _delete_objects_per_key(

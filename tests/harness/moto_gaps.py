@@ -75,7 +75,8 @@ missing answer is supplied here. Each emulation says what it checks and what it 
   every other operator as matching, and makes any statement whose condition fails a Deny). Here a
   statement applies only when its conditions hold, Allow and Deny alike, as in AWS; the operators
   ``String(Not)Equals``, ``String(Not)Like``, ``Bool``, ``Arn(Not)Equals``, ``Arn(Not)Like``
-  (each also ``…IfExists``) and ``Null`` are evaluated; a statement with any other operator is
+  (each also ``…IfExists``) and ``Null`` are evaluated, and ``NotResource`` is (moto applied
+  such a statement to every resource); a statement with any other operator is
   taken as applying when it denies and as not applying when it allows (the stricter reading). The
   request's ``aws:SecureTransport`` is true only for HTTPS requests (the sandbox's endpoint speaks
   HTTPS, like AWS's). Other context keys (``aws:SourceAccount``, ``aws:PrincipalArn``, …) are
@@ -173,9 +174,10 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
         return PermissionResult.NEUTRAL
     if not _statement_applies(self._statement, incoming_condition_values):
         return PermissionResult.NEUTRAL
-    if not self._statement.get("Resource"):
-        return PermissionResult.PERMITTED if self._statement.get("Effect") == "Allow" else PermissionResult.DENIED
-    if not self._check_element_matches("Resource", resource):
+    if "NotResource" in self._statement:
+        if self._check_element_matches("NotResource", resource):
+            return PermissionResult.NEUTRAL
+    elif self._statement.get("Resource") and not self._check_element_matches("Resource", resource):
         return PermissionResult.NEUTRAL
     return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
 

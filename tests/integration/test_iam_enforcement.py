@@ -203,3 +203,30 @@ def test_a_condition_on_the_instances_tags_holds_for_tagged_instances_only(stric
     with pytest.raises(ClientError) as refused:
         reader.get_console_output(InstanceId=untagged)
     assert refused.value.response["Error"]["Code"] in ("UnauthorizedOperation", "AccessDenied")
+
+
+def test_a_role_session_is_held_to_its_permissions_boundary(strict_moto, account):
+    """A policy granting everything grants only what the role's boundary allows too; a boundary
+    naming no policy allows nothing."""
+    iam = operator(strict_moto, "iam")
+    boundary = iam.create_policy(PolicyName="parameters-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}]}))[
+        "Policy"]["Arn"]
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    sessions = {}
+    for name, boundary_arn in (("bounded", boundary), ("dangling", f"arn:aws:iam::{ACCOUNT}:policy/no-such-policy")):
+        role = iam.create_role(RoleName=f"dataplatform-local-{name}", AssumeRolePolicyDocument=trust,
+                               PermissionsBoundary=boundary_arn)["Role"]
+        iam.put_role_policy(RoleName=role["RoleName"], PolicyName="everything", PolicyDocument=everything)
+        credentials = operator(strict_moto, "sts").assume_role(RoleArn=role["Arn"], RoleSessionName=name)["Credentials"]
+        sessions[name] = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                       aws_secret_access_key=credentials["SecretAccessKey"],
+                                       aws_session_token=credentials["SessionToken"], region_name=REGION)
+    bounded = sessions["bounded"]
+    assert bounded.client("ssm", endpoint_url=strict_moto.endpoint).get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+    assert_refused(bounded.client("secretsmanager", endpoint_url=strict_moto.endpoint).get_secret_value,
+                   SecretId="dataplatform/local/airflow/fernet-key")
+    assert_refused(bounded.client("iam", endpoint_url=strict_moto.endpoint).create_user, UserName="escape")
+    assert_refused(sessions["dangling"].client("ssm", endpoint_url=strict_moto.endpoint).get_parameter, Name=PARAMETER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness.iam_emulation import request_access_key, resource_arn
+from tests.harness.iam_emulation import iam_condition_keys, request_access_key, resource_arn
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -18,6 +18,7 @@ def known(kind, key):
             f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:dataplatform/local/airflow/fernet-key-AbCdEf",
         ("autoscaling-group", "dataplatform-local-nifi"):
             f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:1b2c:autoScalingGroupName/dataplatform-local-nifi",
+        ("iam-role", "dataplatform-local-automation"): f"arn:aws:iam::{ACCOUNT}:role/platform/dataplatform-local-automation",
     }.get((kind, key))
 
 
@@ -43,6 +44,20 @@ def known(kind, key):
     ("emr-serverless", "GetJobRun", {}, "/applications/00f1/jobruns/00r2",
      f"arn:aws:emr-serverless:{REGION}:{ACCOUNT}:/applications/00f1/jobruns/00r2"),
     ("glue", "GetTable", {"DatabaseName": "silver"}, "/", "*"),
+    # IAM: an existing role by its ARN (its path included), one to be created by name and path.
+    ("iam", "PutRolePolicy", {"RoleName": ["dataplatform-local-automation"]}, "/",
+     f"arn:aws:iam::{ACCOUNT}:role/platform/dataplatform-local-automation"),
+    ("iam", "CreateRole", {"RoleName": ["dataplatform-local-new"]}, "/", f"arn:aws:iam::{ACCOUNT}:role/dataplatform-local-new"),
+    ("iam", "AddRoleToInstanceProfile", {"InstanceProfileName": ["dataplatform-local-nifi-host"],
+                                         "RoleName": ["dataplatform-local-nifi-host"]}, "/",
+     f"arn:aws:iam::{ACCOUNT}:instance-profile/dataplatform-local-nifi-host"),
+    ("iam", "CreatePolicyVersion", {"PolicyArn": [f"arn:aws:iam::{ACCOUNT}:policy/boundary"]}, "/",
+     f"arn:aws:iam::{ACCOUNT}:policy/boundary"),
+    ("iam", "CreateServiceLinkedRole", {"AWSServiceName": ["autoscaling.amazonaws.com"]}, "/",
+     f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/*"),
+    ("iam", "CreateOpenIDConnectProvider", {"Url": ["https://token.actions.githubusercontent.com"]}, "/",
+     f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"),
+    ("iam", "ListRoles", {}, "/", "*"),
 ])
 def test_resource_of_a_request(service, action, params, path, expected):
     assert resource_arn(service, action, params, path, ACCOUNT, REGION, lookup=known) == expected
@@ -53,3 +68,23 @@ def test_access_key_from_a_signature_or_a_presigned_url():
     assert request_access_key(header, "") == "ASIAEXAMPLE"
     assert request_access_key({}, "X-Amz-Credential=sandbox%2F20261130%2Feu-west-1%2Fs3%2Faws4_request") == "sandbox"
     assert request_access_key({}, "") is None
+
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/dataplatform-local-permissions-boundary"
+
+
+@pytest.mark.parametrize(("action", "params", "expected"), [
+    ("CreateRole", {"RoleName": ["r"], "PermissionsBoundary": [BOUNDARY]}, {"iam:PermissionsBoundary": BOUNDARY}),
+    ("CreateRole", {"RoleName": ["r"]}, {}),
+    ("PutRolePermissionsBoundary", {"RoleName": ["r"], "PermissionsBoundary": [BOUNDARY]},
+     {"iam:PermissionsBoundary": BOUNDARY}),
+    # Policy changes are judged by the boundary the role has now, not by anything in the request.
+    ("PutRolePolicy", {"RoleName": ["bounded"]}, {"iam:PermissionsBoundary": BOUNDARY}),
+    ("PutRolePolicy", {"RoleName": ["unbounded"]}, {}),
+    ("AttachRolePolicy", {"RoleName": ["bounded"], "PolicyArn": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]},
+     {"iam:PermissionsBoundary": BOUNDARY, "iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}),
+    ("UpdateAssumeRolePolicy", {"RoleName": ["bounded"]}, {}),
+    ("CreateServiceLinkedRole", {"AWSServiceName": ["rds.amazonaws.com"]}, {"iam:AWSServiceName": "rds.amazonaws.com"}),
+])
+def test_iam_condition_keys(action, params, expected):
+    assert iam_condition_keys(action, params, {"bounded": BOUNDARY}.get) == expected

@@ -33,10 +33,13 @@ The load balancers forward, as AWS's do: HAProxy stands in for the NLB and the A
 a loopback address per load balancer that their DNS names resolve to on this machine.
 
 IAM is enforced (tests/harness/iam_emulation.py), and every principal calls AWS as it would in an
-account. The sandbox's own key (``sandbox``) is the account's administrator: Terraform, the SSH
-CA's bootstrap, the DAG upload and the sandbox itself use it. The converge (``site.yml``) runs
-under the automation role Terraform made, and its user-certificate play under the cert issuer
-role, each assumed from that key through the profiles of the sandbox's AWS config file
+account. The sandbox's own key (``sandbox``) is the account's administrator: the account's
+bootstrap (terraform/bootstrap/local: the deploy and plan roles and the permissions boundary), the
+SSH CA's bootstrap, the DAG upload and the sandbox itself use it. The environment's Terraform runs
+as the deploy role, which its provider assumes with that key, as the terraform workflow does in an
+account: every role it makes carries the boundary. The converge (``site.yml``) runs under the
+automation role Terraform made, and its user-certificate play under the cert issuer role, each
+assumed from that key through the profiles of the sandbox's AWS config file
 (``.sandbox/aws/config``; the SDKs renew the sessions). Every host calls AWS with the temporary
 credentials of its instance profile's role, which the instance metadata service emulation hands
 it at the network's gateway (``SANDBOX_IMDS_PORT``). Each call is checked against the policies of
@@ -84,6 +87,7 @@ from tests.harness.terraform import PARALLELISM, terraform, tfvars_scalar  # noq
 ENV = "local"
 REGION = "eu-west-1"
 TERRAFORM_ROOT = ROOT / "terraform" / "environments" / ENV
+BOOTSTRAP_ROOT = ROOT / "terraform" / "bootstrap" / ENV
 INVENTORY = ROOT / "inventories" / ENV
 # The instance tag inventories/local/aws_asg.yml composes into the podman connection settings.
 CONTAINER_TAG = "dataplatform:sandbox-container"
@@ -203,6 +207,10 @@ class Sandbox:
     @property
     def terraform_state(self) -> Path:
         return self.state_dir / "terraform.tfstate"
+
+    @property
+    def bootstrap_state(self) -> Path:
+        return self.state_dir / "bootstrap.tfstate"
 
     @property
     def ansible_log(self) -> Path:
@@ -342,15 +350,27 @@ class Sandbox:
 
     # --- terraform ------------------------------------------------------------------------
 
-    def terraform(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    def terraform(self, *args: str, root: Path = TERRAFORM_ROOT, timeout: float = 1800) -> subprocess.CompletedProcess:
         env = {key: value for key, value in self.environment(OPERATOR_PROFILE).items() if key.startswith("AWS_")}
-        env["TF_DATA_DIR"] = str(self.state_dir / "terraform")
-        return terraform(TERRAFORM_ROOT, *args, "-no-color", env=env, timeout=timeout)
+        env["TF_DATA_DIR"] = str(self.state_dir / ("terraform" if root == TERRAFORM_ROOT else "terraform-bootstrap"))
+        return terraform(root, *args, "-no-color", env=env, timeout=timeout)
 
-    def terraform_apply(self, variables: list[str]) -> None:
+    def terraform_bootstrap(self) -> str:
+        """The account's bootstrap, applied with the administrator's key as an account's
+        administrator applies it once; returns the deploy role's ARN."""
+        self.terraform("init", "-input=false", "-reconfigure", "-lockfile=readonly",
+                       f"-backend-config=path={self.bootstrap_state}", root=BOOTSTRAP_ROOT)
+        self.terraform("apply", "-input=false", "-auto-approve", f"-var=aws_endpoint_url={self.endpoint}",
+                       root=BOOTSTRAP_ROOT)
+        return self.terraform("output", "-raw", "deploy_role_arn", root=BOOTSTRAP_ROOT).stdout.strip()
+
+    def terraform_apply(self, variables: list[str], deploy_role_arn: str) -> None:
+        """The environment, applied as the deploy role (the provider assumes it with the
+        administrator's key), as the terraform workflow applies an account."""
         self.terraform("init", "-input=false", "-reconfigure", "-lockfile=readonly",
                        f"-backend-config=path={self.terraform_state}")
-        own = [f"aws_endpoint_url={self.endpoint}", f"ssh_user_ca_public_keys={json.dumps([self.ssh_ca_public_key()])}"]
+        own = [f"aws_endpoint_url={self.endpoint}", f"ssh_user_ca_public_keys={json.dumps([self.ssh_ca_public_key()])}",
+               f"deploy_role_arn={deploy_role_arn}"]
         if self.vpc_cidr:
             own.append(f"vpc_cidr_block={self.vpc_cidr}")
         self.terraform("apply", "-input=false", "-auto-approve", PARALLELISM,
@@ -679,11 +699,14 @@ class Sandbox:
             if self.ensure_moto():
                 # A new moto server holds nothing: state, hosts and the SSH CA of an earlier one are stale.
                 self.terraform_state.unlink(missing_ok=True)
+                self.bootstrap_state.unlink(missing_ok=True)
                 self.remove_containers()
                 for folder in (self.ssh_dir, self.ssh_ca_key.parent):
                     shutil.rmtree(folder, ignore_errors=True)
-        with phase("terraform apply terraform/environments/local"):
-            self.terraform_apply(variables)
+        with phase("terraform apply terraform/bootstrap/local (the account's administrator)"):
+            deploy_role_arn = self.terraform_bootstrap()
+        with phase("terraform apply terraform/environments/local (the deploy role)"):
+            self.terraform_apply(variables, deploy_role_arn)
         with phase("SSH user CA into Secrets Manager"):
             self.store_ssh_ca()
         document = self.platform_document()

@@ -22,7 +22,8 @@ sys.path.insert(0, str(REPO_ROOT / "collections"))
 from tests.harness.moto_server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
 from tests.harness.package_cache import ensure_apt_cache  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
-from tests.harness.terraform_fixtures import account_plans, applied_local, local_environment, terraform_emulator  # noqa: E402,F401
+from tests.harness.terraform_fixtures import (  # noqa: E402,F401
+    account_plans, applied_local, local_bootstrap, local_environment, terraform_emulator)
 
 TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.

@@ -251,8 +251,9 @@ def test_make_sandbox_from_nothing(sandbox, report):
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:10] == [
-        f"moto server on {sandbox.endpoint}", "terraform apply terraform/environments/local",
+    assert [name for name, _ in phases][:11] == [
+        f"moto server on {sandbox.endpoint}", "terraform apply terraform/bootstrap/local (the account's administrator)",
+        "terraform apply terraform/environments/local (the deploy role)",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
         "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
         "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)",

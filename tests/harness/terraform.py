@@ -62,6 +62,11 @@ def environments() -> list[Path]:
     return _roots(TERRAFORM_DIR / "environments")
 
 
+def bootstraps() -> list[Path]:
+    """The accounts' bootstrap roots (terraform/bootstrap/<env>)."""
+    return _roots(TERRAFORM_DIR / "bootstrap")
+
+
 # --- Environments run against the AWS emulator ---------------------------------------------
 
 ENVIRONMENTS_DIR = TERRAFORM_DIR / "environments"
@@ -142,20 +147,28 @@ class EmulatedEnvironment:
     name: str
     copy_root: Path
     endpoint: str
+    # "environments", or "bootstrap" for the account's bootstrap root (terraform/bootstrap/<name>).
+    kind: str = "environments"
+    # The role the local environment is applied as (the bootstrap's deploy role); None: the
+    # emulator's administrator key.
+    deploy_role_arn: str | None = None
     runs: list[Run] = field(default_factory=list)
     applied: bool = False
     apply_requests: dict[str, int] = field(default_factory=dict)
 
     @property
     def workdir(self) -> Path:
-        return self.copy_root / "environments" / self.name
+        return self.copy_root / self.kind / self.name
 
     @property
     def overrides(self) -> dict[str, str]:
         """Variables set for the test, and why."""
+        if self.kind == "bootstrap":
+            return {"aws_endpoint_url": self.endpoint} if self.name == "local" else {"account_id": EMULATOR_ACCOUNT_ID}
         if self.name == "local":
             # The sandbox passes its own SSH user CA's key; the tests, this one (no private half exists).
-            return {"aws_endpoint_url": self.endpoint, "ssh_user_ca_public_keys": json.dumps([TEST_SSH_USER_CA_KEY])}
+            return {"aws_endpoint_url": self.endpoint, "ssh_user_ca_public_keys": json.dumps([TEST_SSH_USER_CA_KEY]),
+                    **({"deploy_role_arn": self.deploy_role_arn} if self.deploy_role_arn else {})}
         return {"account_id": EMULATOR_ACCOUNT_ID, "host_ami_id": tfvars_scalar("local", "host_ami_id")}
 
     def _variables(self) -> list[str]:

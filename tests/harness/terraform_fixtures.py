@@ -45,13 +45,27 @@ def local_environment(terraform_emulator, tmp_path_factory) -> EmulatedEnvironme
     return environment
 
 
+@pytest.fixture(scope="session")
+def local_bootstrap(terraform_emulator, tmp_path_factory) -> EmulatedEnvironment:
+    """terraform/bootstrap/local applied with the administrator's key: the GitHub OIDC provider,
+    the plan and deploy roles and the permissions boundary, as an account's administrator makes
+    them before the environment's first apply."""
+    bootstrap = EmulatedEnvironment("local", copy_terraform_tree(tmp_path_factory.mktemp("terraform-bootstrap")),
+                                    terraform_emulator.endpoint, kind="bootstrap")
+    bootstrap.init()
+    bootstrap.apply()
+    return bootstrap
+
+
 @pytest.fixture
-def applied_local(local_environment, terraform_emulator) -> EmulatedEnvironment:
-    """The local environment, applied on first use (and again only if a test destroyed it).
+def applied_local(local_environment, local_bootstrap, terraform_emulator) -> EmulatedEnvironment:
+    """The local environment, applied on first use (and again only if a test destroyed it) as the
+    bootstrap's deploy role, as the terraform workflow applies an account.
 
     ``apply_requests`` holds the AWS requests the apply made, by ``service:Action``.
     """
     if not local_environment.applied:
+        local_environment.deploy_role_arn = local_bootstrap.outputs()["deploy_role_arn"]
         terraform_emulator.clear_requests()
         local_environment.apply()
         local_environment.apply_requests = count_actions(terraform_emulator.requests())

@@ -5,10 +5,11 @@ import re
 
 import pytest
 
-from tests.harness.terraform import ENVIRONMENTS_DIR, tfvars_scalar
+from tests.harness.terraform import ENVIRONMENTS_DIR, TERRAFORM_DIR, tfvars_scalar
 
 ENVIRONMENTS = ("local", "dev", "ppd", "prod")
 ACCOUNTS = ("dev", "ppd", "prod")
+BOOTSTRAP_DIR = TERRAFORM_DIR / "bootstrap"
 SHARED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 ROOT_FILES = {".terraform.lock.hcl", "backend.tf", "main.tf", "outputs.tf", "provider.tf", "terraform.tfvars",
               "variables.tf", "versions.tf"}
@@ -66,8 +67,11 @@ def test_account_roots_share_their_provider_and_keep_one_s3_state_per_account():
         backend = _text(environment, "backend.tf")
         assert 'backend "s3"' in backend and re.search(r"use_lockfile\s*=\s*true", backend), environment
         bucket = re.search(r'bucket\s*=\s*"([^"]+)"', backend).group(1)
-        assert bucket == tfvars_scalar(environment, "terraform_state_bucket"), environment
-        assert bucket.endswith(tfvars_scalar(environment, "account_id")), environment
+        assert bucket == f"dataplatform-tfstate-{tfvars_scalar(environment, 'account_id')}", environment
+        # The bootstrap's state sits beside it, and its plan role reads that bucket.
+        bootstrap = (BOOTSTRAP_DIR / environment / "backend.tf").read_text()
+        assert re.search(r'bucket\s*=\s*"([^"]+)"', bootstrap).group(1) == bucket, environment
+        assert f'terraform_state_bucket = "{bucket}"' in (BOOTSTRAP_DIR / environment / "terraform.tfvars").read_text()
         assert f"/{environment}/" in re.search(r'key\s*=\s*"([^"]+)"', backend).group(1), environment
         assert re.search(r'region\s*=\s*"([^"]+)"', backend).group(1) == tfvars_scalar(environment, "region")
     assert len({tfvars_scalar(environment, "account_id") for environment in ENVIRONMENTS}) == len(ENVIRONMENTS)
@@ -81,3 +85,21 @@ def test_local_talks_only_to_the_emulator():
     endpoints = re.findall(r"^\s*([a-z0-9]+)\s*=\s*var\.aws_endpoint_url", provider, re.M)
     assert len(endpoints) >= 15
     assert "allowed_account_ids = [var.account_id]" in provider
+
+
+def test_every_account_has_a_bootstrap_with_the_same_files_and_configuration():
+    """terraform/bootstrap/<env>: the roots an administrator applies before the environment's first
+    apply are alike too: the same files, identical but for their values, backend and provider."""
+    for environment in ENVIRONMENTS:
+        folder = BOOTSTRAP_DIR / environment
+        files = {path.name for path in folder.iterdir() if path.is_file() and not path.name.endswith((".tfstate", ".backup"))}
+        assert files == ROOT_FILES, environment
+        for file_name in SHARED_FILES:
+            assert (folder / file_name).read_text() == (BOOTSTRAP_DIR / "dev" / file_name).read_text(), \
+                f"bootstrap/{environment}/{file_name} differs from bootstrap/dev/{file_name}"
+        values = (folder / "terraform.tfvars").read_text()
+        assert re.search(rf'^environment\s*=\s*"{environment}"$', values, re.M), environment
+        # The bootstrap and the environment of an account agree on the account and the state bucket.
+        account = tfvars_scalar(environment, "account_id")
+        assert re.search(rf'^account_id\s*=\s*"{account}"$', values, re.M), environment
+        assert f'"dataplatform-tfstate-{account}"' in values, environment

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from tests.harness.host_boot import render_user_data, user_data_placeholders
-from tests.harness.terraform import TERRAFORM_DIR, environments, modules, terraform
+from tests.harness.terraform import TERRAFORM_DIR, bootstraps, environments, modules, terraform
 
 
 def test_terraform_fmt():
@@ -14,7 +14,8 @@ def test_terraform_fmt():
     assert result.returncode == 0, f"run `terraform fmt -recursive terraform/`:\n{result.stdout}"
 
 
-@pytest.mark.parametrize("workdir", modules() + environments(), ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("workdir", modules() + environments() + bootstraps(),
+                         ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_terraform_validate(workdir):
     terraform(workdir, "init", "-backend=false", "-input=false", "-no-color")
     terraform(workdir, "validate", "-no-color")
@@ -45,7 +46,7 @@ def test_module_files_and_documented_interface(module):
 
 
 def test_environment_variables_and_outputs_are_typed_and_described():
-    for workdir in environments():
+    for workdir in environments() + bootstraps():
         for name, body in _blocks((workdir / "variables.tf").read_text(), "variable"):
             assert re.search(r"^  type\s*=", body, re.M), f"{workdir.name}: variable {name} has no type"
             assert re.search(r"^  description\s*=", body, re.M), f"{workdir.name}: variable {name} has no description"

@@ -2,6 +2,7 @@
 # environments differ only in terraform.tfvars, and local also in provider.tf and backend.tf.
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   platform_parameter_name = "/dataplatform/${var.environment}/platform"
@@ -10,6 +11,9 @@ locals {
   # Known before the groups exist, so IAM can scope lifecycle actions to them.
   nifi_asg_name    = "dataplatform-${var.environment}-${local.nifi_cluster}"
   airflow_asg_name = "dataplatform-${var.environment}-${local.airflow_cluster}"
+  # Made by the account's bootstrap (terraform/bootstrap) with the deploy role, which may create or
+  # change a role only with this boundary; every role below carries it.
+  permissions_boundary_arn = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:policy/dataplatform-${var.environment}-permissions-boundary"
 
   tags = {
     Project     = "dataplatform"
@@ -43,6 +47,8 @@ module "networking" {
   single_nat_gateway      = var.single_nat_gateway
   flow_log_retention_days = var.log_retention_days
   kms_key_arn             = module.kms.key_arn
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "ssh_user_ca" {
@@ -98,6 +104,8 @@ module "processing" {
   kms_key_arn         = module.kms.key_arn
   maximum_vcpus       = var.processing_maximum_vcpus
   maximum_memory_gb   = var.processing_maximum_memory_gb
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "monitoring" {
@@ -135,8 +143,9 @@ module "iam" {
   log_group_names         = module.monitoring.log_group_names
   processing              = module.processing.application
   github_repository       = var.github_repository
-  terraform_state_bucket  = var.terraform_state_bucket
   ssh_user_ca_secret_arn  = module.ssh_user_ca.secret_arn
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 
   automation_trusted_principal_arns = var.automation_trusted_principal_arns
 }
@@ -205,6 +214,8 @@ module "airflow" {
     custom_parameter_group      = var.database_custom_parameter_group
     performance_insights        = var.database_performance_insights
   }
+
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "platform_parameter" {

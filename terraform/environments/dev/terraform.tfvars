@@ -1,9 +1,8 @@
 # DEV: the integration account. Small, single NAT, short retention, nothing protected.
-environment            = "dev"
-region                 = "eu-west-1"
-account_id             = "111111111111"
-github_repository      = "example-org/dataplatform-ops"
-terraform_state_bucket = "dataplatform-tfstate-111111111111"
+environment       = "dev"
+region            = "eu-west-1"
+account_id        = "111111111111"
+github_repository = "example-org/dataplatform-ops"
 
 vpc_cidr_block          = "10.20.0.0/16"
 availability_zone_count = 2

@@ -13,11 +13,25 @@ variable "aws_endpoint_url" {
   }
 }
 
+variable "deploy_role_arn" {
+  description = "Role Terraform assumes with the emulator's administrator key, as the terraform workflow applies an account (make sandbox: the bootstrap's deploy role); null: the key's own administrator."
+  type        = string
+  default     = null
+}
+
 provider "aws" {
   region              = var.region
   allowed_account_ids = [var.account_id]
   access_key          = "sandbox"
   secret_key          = "sandbox"
+
+  dynamic "assume_role" {
+    for_each = var.deploy_role_arn == null ? [] : [var.deploy_role_arn]
+    content {
+      role_arn     = assume_role.value
+      session_name = "sandbox-terraform"
+    }
+  }
 
   skip_credentials_validation = true
   skip_metadata_api_check     = true

@@ -1,11 +1,10 @@
 # LOCAL: the sandbox account, emulated by the moto server (make sandbox). Smallest sizes,
 # everything disposable. Switches set to false here leave out what the emulator lacks; the
 # left_out output lists them.
-environment            = "local"
-region                 = "eu-west-1"
-account_id             = "123456789012"
-github_repository      = "example-org/dataplatform-ops"
-terraform_state_bucket = "dataplatform-tfstate-123456789012"
+environment       = "local"
+region            = "eu-west-1"
+account_id        = "123456789012"
+github_repository = "example-org/dataplatform-ops"
 
 vpc_cidr_block          = "10.10.0.0/16"
 availability_zone_count = 2

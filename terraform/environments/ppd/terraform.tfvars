@@ -1,9 +1,8 @@
 # PPD: pre-production, shaped like production at a smaller scale; protected against deletion.
-environment            = "ppd"
-region                 = "eu-west-1"
-account_id             = "222222222222"
-github_repository      = "example-org/dataplatform-ops"
-terraform_state_bucket = "dataplatform-tfstate-222222222222"
+environment       = "ppd"
+region            = "eu-west-1"
+account_id        = "222222222222"
+github_repository = "example-org/dataplatform-ops"
 
 vpc_cidr_block          = "10.30.0.0/16"
 availability_zone_count = 2

@@ -31,11 +31,6 @@ variable "github_repository" {
   type        = string
 }
 
-variable "terraform_state_bucket" {
-  description = "Bucket of this account's Terraform state (the same as in backend.tf); the plan role may take its lock."
-  type        = string
-}
-
 variable "vpc_cidr_block" {
   description = "IPv4 range of the environment's VPC."
   type        = string

@@ -28,16 +28,6 @@ output "pca_arn" {
   value       = module.pki.arn
 }
 
-output "github_deploy_role_arn" {
-  description = "Role the deploy workflows assume in this account."
-  value       = module.iam.github_deploy_role_arn
-}
-
-output "github_plan_role_arn" {
-  description = "Role pull-request plans assume in this account."
-  value       = module.iam.github_plan_role_arn
-}
-
 output "dashboard_name" {
   description = "CloudWatch dashboard of the environment."
   value       = module.monitoring.dashboard_name

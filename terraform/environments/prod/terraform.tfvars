@@ -1,10 +1,9 @@
 # PROD: one NAT gateway per zone over three zones, a standby database, long retention,
 # everything protected against deletion.
-environment            = "prod"
-region                 = "eu-west-1"
-account_id             = "333333333333"
-github_repository      = "example-org/dataplatform-ops"
-terraform_state_bucket = "dataplatform-tfstate-333333333333"
+environment       = "prod"
+region            = "eu-west-1"
+account_id        = "333333333333"
+github_repository = "example-org/dataplatform-ops"
 
 vpc_cidr_block          = "10.40.0.0/16"
 availability_zone_count = 3

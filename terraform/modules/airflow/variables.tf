@@ -206,6 +206,11 @@ variable "awx_callback_url" {
   default     = null
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the role this module makes (the bootstrap's, terraform/bootstrap): the deploy role may create or change a role only with it."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags, and propagated to the hosts."
   type        = map(string)

@@ -54,10 +54,11 @@ data "aws_iam_policy_document" "ec2_assume" {
 resource "aws_iam_role" "host" {
   for_each = local.host_roles
 
-  name               = "${local.name}-${each.key}-host"
-  description        = "${each.key} hosts of the ${var.environment} data platform."
-  assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
-  tags               = var.tags
+  name                 = "${local.name}-${each.key}-host"
+  description          = "${each.key} hosts of the ${var.environment} data platform."
+  assume_role_policy   = data.aws_iam_policy_document.ec2_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_instance_profile" "host" {
@@ -186,6 +187,7 @@ resource "aws_iam_role" "automation" {
   description          = "The converge of the ${var.environment} data platform (AWX job templates, site.yml)."
   assume_role_policy   = data.aws_iam_policy_document.automation_assume.json
   max_session_duration = 14400
+  permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
 }
 
@@ -274,7 +276,7 @@ resource "aws_iam_role_policy" "automation" {
 # The certificate workflow (.github/workflows/cert-issuer.yml, in this account's GitHub
 # environment) and whoever may run the converge (an operator's rerun).
 data "aws_iam_policy_document" "cert_issuer_assume" {
-  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.github_assume["deploy"].json]
+  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.cert_workflow_assume.json]
 }
 
 resource "aws_iam_role" "cert_issuer" {
@@ -282,6 +284,7 @@ resource "aws_iam_role" "cert_issuer" {
   description          = "The user-certificate pipeline of the ${var.environment} data platform (user-certs.yml)."
   assume_role_policy   = data.aws_iam_policy_document.cert_issuer_assume.json
   max_session_duration = 3600
+  permissions_boundary = var.permissions_boundary_arn
   tags                 = var.tags
 }
 
@@ -315,34 +318,17 @@ resource "aws_iam_role_policy" "cert_issuer" {
   policy = data.aws_iam_policy_document.cert_issuer.json
 }
 
-# --- GitHub Actions: OIDC, one plan role and one deploy role ------------------------------
+# --- The certificate workflow's trust ------------------------------------------------------
 
-resource "aws_iam_openid_connect_provider" "github" {
-  count = var.create_github_oidc_provider ? 1 : 0
-
-  url            = "https://token.actions.githubusercontent.com"
-  client_id_list = ["sts.amazonaws.com"]
-  tags           = var.tags
-}
-
-locals {
-  github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"
-  # Deploys run only in the GitHub environment of this account (prod's has required reviewers);
-  # plans run for pull requests of the repository (forks get no OIDC token).
-  github_subjects = {
-    deploy = "repo:${var.github_repository}:environment:${var.environment}"
-    plan   = "repo:${var.github_repository}:pull_request"
-  }
-}
-
-data "aws_iam_policy_document" "github_assume" {
-  for_each = local.github_subjects
-
+# The workflow runs in this account's GitHub environment; the account's GitHub OIDC provider is
+# the bootstrap's (terraform/bootstrap), with the plan and deploy roles.
+data "aws_iam_policy_document" "cert_workflow_assume" {
+  #checkov:skip=CKV_AWS_358:The subject is exactly repo:<owner>/<name>:environment:<env>, from validated variables that checkov does not resolve through the module call.
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
       type        = "Federated"
-      identifiers = [local.github_oidc_provider_arn]
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"]
     }
     condition {
       test     = "StringEquals"
@@ -352,83 +338,7 @@ data "aws_iam_policy_document" "github_assume" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = [each.value]
+      values   = ["repo:${var.github_repository}:environment:${var.environment}"]
     }
   }
-}
-
-resource "aws_iam_role" "github" {
-  for_each = local.github_subjects
-
-  name                 = "${local.name}-github-${each.key}"
-  description          = "GitHub Actions ${each.key} role of ${var.github_repository} for ${var.environment}."
-  assume_role_policy   = data.aws_iam_policy_document.github_assume[each.key].json
-  max_session_duration = 3600
-  tags                 = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "github_deploy_services" {
-  role       = aws_iam_role.github["deploy"].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/PowerUserAccess"
-}
-
-resource "aws_iam_role_policy_attachment" "github_plan_read_only" {
-  role       = aws_iam_role.github["plan"].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
-}
-
-# PowerUserAccess excludes IAM; the deploy role manages only the platform's own IAM objects.
-data "aws_iam_policy_document" "github_deploy_iam" {
-  statement {
-    sid = "ManageThePlatformsOwnIamObjects"
-    actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
-      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-      "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListInstanceProfilesForRole", "iam:PassRole",
-      "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile",
-      "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
-    ]
-    resources = [
-      "arn:${local.partition}:iam::${local.account_id}:role/${local.name}-*",
-      "arn:${local.partition}:iam::${local.account_id}:instance-profile/${local.name}-*",
-    ]
-  }
-
-  statement {
-    sid       = "ManageTheGitHubIdentityProvider"
-    actions   = ["iam:GetOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"]
-  }
-
-  statement {
-    sid       = "CreateServiceLinkedRolesOfTheServicesUsed"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*"]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:AWSServiceName"
-      values   = ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "ops.emr-serverless.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "github_deploy_iam" {
-  name   = "manage-platform-iam"
-  role   = aws_iam_role.github["deploy"].id
-  policy = data.aws_iam_policy_document.github_deploy_iam.json
-}
-
-# A plan takes the S3 backend's lock (use_lockfile): it writes and deletes the lock object.
-data "aws_iam_policy_document" "github_plan_lock" {
-  statement {
-    sid       = "TakeTheStateLock"
-    actions   = ["s3:PutObject", "s3:DeleteObject"]
-    resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*.tflock"]
-  }
-}
-
-resource "aws_iam_role_policy" "github_plan_lock" {
-  name   = "take-state-lock"
-  role   = aws_iam_role.github["plan"].id
-  policy = data.aws_iam_policy_document.github_plan_lock.json
 }

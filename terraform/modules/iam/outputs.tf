@@ -13,16 +13,6 @@ output "host_role_arns" {
   value       = { for role, host in aws_iam_role.host : role => host.arn }
 }
 
-output "github_deploy_role_arn" {
-  description = "Role the terraform and cert-issuer workflows assume in this account's GitHub environment."
-  value       = aws_iam_role.github["deploy"].arn
-}
-
-output "github_plan_role_arn" {
-  description = "Read-only role the terraform workflow assumes to plan pull requests."
-  value       = aws_iam_role.github["plan"].arn
-}
-
 output "automation_role_arn" {
   description = "Role the converge (AWX, an operator running site.yml) assumes: reads the platform, signs its SSH login certificate, verifies host keys, issues node certificates, completes launch actions."
   value       = aws_iam_role.automation.arn

@@ -66,7 +66,7 @@ variable "processing" {
 }
 
 variable "github_repository" {
-  description = "GitHub repository (owner/name) whose workflows may assume the plan and deploy roles."
+  description = "GitHub repository (owner/name) whose certificate workflow may assume the cert issuer role."
   type        = string
 
   validation {
@@ -75,14 +75,8 @@ variable "github_repository" {
   }
 }
 
-variable "create_github_oidc_provider" {
-  description = "Create the account's GitHub OIDC identity provider (one per account). False when another stack of the account already owns it."
-  type        = bool
-  default     = true
-}
-
-variable "terraform_state_bucket" {
-  description = "Bucket holding this account's Terraform state; the plan role may take its lock."
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of every role this module makes (the bootstrap's, terraform/bootstrap): the deploy role may create or change a role only with it."
   type        = string
 }
 

@@ -62,6 +62,11 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the role this module makes (the bootstrap's, terraform/bootstrap): the deploy role may create or change a role only with it."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)

@@ -110,10 +110,11 @@ data "aws_iam_policy_document" "job_assume" {
 resource "aws_iam_role" "job" {
   count = local.count
 
-  name               = "${local.name}-job"
-  description        = "Spark jobs of ${var.environment}: read bronze, write silver and gold."
-  assume_role_policy = data.aws_iam_policy_document.job_assume.json
-  tags               = var.tags
+  name                 = "${local.name}-job"
+  description          = "Spark jobs of ${var.environment}: read bronze, write silver and gold."
+  assume_role_policy   = data.aws_iam_policy_document.job_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "job" {

@@ -1,0 +1,9 @@
+# The sandbox account's bootstrap: applied by `make sandbox` with the emulator's administrator key
+# before the environment, which it then applies as the deploy role.
+environment            = "local"
+region                 = "eu-west-1"
+account_id             = "123456789012"
+github_repository      = "example-org/dataplatform-ops"
+terraform_state_bucket = "dataplatform-tfstate-123456789012"
+# The sandbox's operator (the account's administrator) applies the environment as the deploy role.
+operator_principal_arns = ["arn:aws:iam::123456789012:root"]

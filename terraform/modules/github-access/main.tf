@@ -1,0 +1,225 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  name       = "dataplatform-${var.environment}"
+  iam_arn    = "arn:${local.partition}:iam::${local.account_id}"
+
+  # The environment's roles, instance profiles and the boundary, by the names the environment's
+  # Terraform gives them (the boundary's name is also computed in terraform/environments/*/main.tf).
+  platform_roles    = "${local.iam_arn}:role/${local.name}-*"
+  platform_profiles = "${local.iam_arn}:instance-profile/${local.name}-*"
+  boundary_arn      = "${local.iam_arn}:policy/${local.name}-permissions-boundary"
+  # What the deploy role may never change: these roles, the boundary, the identity provider.
+  guarded = [
+    "${local.iam_arn}:role/${local.name}-github-*",
+    local.boundary_arn,
+    "${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com",
+  ]
+
+  github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"
+  # Deploys run only in the GitHub environment of this account (prod's has required reviewers and
+  # deployment branches); plans run for pull requests of the repository (forks get no OIDC token).
+  github_subjects = {
+    deploy = "repo:${var.github_repository}:environment:${var.environment}"
+    plan   = "repo:${var.github_repository}:pull_request"
+  }
+}
+
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.create_github_oidc_provider ? 1 : 0
+
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = var.tags
+}
+
+# --- The permissions boundary of every role the environment's Terraform makes ----------------
+
+data "aws_iam_policy_document" "permissions_boundary" {
+  #checkov:skip=CKV_AWS_107:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  #checkov:skip=CKV_AWS_108:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  #checkov:skip=CKV_AWS_109:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  #checkov:skip=CKV_AWS_110:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  #checkov:skip=CKV_AWS_111:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  #checkov:skip=CKV_AWS_356:A permissions boundary grants nothing itself: it caps the roles it is set on, whose own policies name their resources.
+  # The services the platform uses; IAM, Organizations and the account itself are outside it.
+  statement {
+    sid         = "UseTheServicesThePlatformRuns"
+    not_actions = ["iam:*", "organizations:*", "account:*"]
+    resources   = ["*"]
+  }
+
+  # Hosts hand the Spark job role to EMR Serverless; nothing else of IAM.
+  statement {
+    sid       = "PassThePlatformsOwnRoles"
+    actions   = ["iam:PassRole", "iam:GetRole"]
+    resources = [local.platform_roles]
+  }
+
+  statement {
+    sid         = "NeverTheDeployPath"
+    effect      = "Deny"
+    not_actions = ["iam:Get*", "iam:List*"]
+    resources   = local.guarded
+  }
+}
+
+resource "aws_iam_policy" "permissions_boundary" {
+  name        = "${local.name}-permissions-boundary"
+  description = "The most any role of the ${var.environment} data platform may do; the deploy role can create or change a role only with it."
+  policy      = data.aws_iam_policy_document.permissions_boundary.json
+  tags        = var.tags
+}
+
+# --- The plan and deploy roles ----------------------------------------------------------------
+
+data "aws_iam_policy_document" "github_assume" {
+  for_each = local.github_subjects
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = [each.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "deploy" && length(var.operator_principal_arns) > 0 ? [1] : []
+    content {
+      sid     = "OperatorsApplyFromAWorkstation"
+      actions = ["sts:AssumeRole"]
+      principals {
+        type        = "AWS"
+        identifiers = var.operator_principal_arns
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "github" {
+  for_each = local.github_subjects
+
+  name                 = "${local.name}-github-${each.key}"
+  description          = "GitHub Actions ${each.key} role of ${var.github_repository} for ${var.environment}."
+  assume_role_policy   = data.aws_iam_policy_document.github_assume[each.key].json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_services" {
+  role       = aws_iam_role.github["deploy"].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/PowerUserAccess"
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read_only" {
+  role       = aws_iam_role.github["plan"].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
+}
+
+# PowerUserAccess excludes IAM. The deploy role manages the platform's own roles, each only with
+# the boundary, and can never touch itself, the plan role, the boundary or the identity provider.
+data "aws_iam_policy_document" "deploy_iam" {
+  statement {
+    sid       = "ChangeThePlatformsRolesOnlyWithinTheBoundary"
+    actions   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = [local.platform_roles]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arn]
+    }
+  }
+
+  statement {
+    sid = "KeepThePlatformsRoles"
+    actions = [
+      "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
+      "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:PassRole",
+    ]
+    resources = [local.platform_roles]
+  }
+
+  statement {
+    sid = "KeepThePlatformsInstanceProfiles"
+    actions = [
+      "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile",
+      "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+    ]
+    resources = [local.platform_profiles]
+  }
+
+  statement {
+    sid       = "CreateServiceLinkedRolesOfTheServicesUsed"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["${local.iam_arn}:role/aws-service-role/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:AWSServiceName"
+      values   = ["autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com", "ops.emr-serverless.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid         = "NeverTheDeployPath"
+    effect      = "Deny"
+    not_actions = ["iam:Get*", "iam:List*"]
+    resources   = local.guarded
+  }
+
+  statement {
+    sid       = "NeverDropABoundary"
+    effect    = "Deny"
+    actions   = ["iam:DeleteRolePermissionsBoundary"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy_iam" {
+  name   = "manage-platform-iam"
+  role   = aws_iam_role.github["deploy"].id
+  policy = data.aws_iam_policy_document.deploy_iam.json
+}
+
+# A plan reads the state and takes the S3 backend's lock (use_lockfile): it writes and deletes the
+# lock object. ReadOnlyAccess would also read the platform's data; a plan needs configuration only.
+data "aws_iam_policy_document" "plan" {
+  statement {
+    sid       = "TakeTheStateLock"
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*.tflock"]
+  }
+
+  statement {
+    sid           = "NoDataButTheState"
+    effect        = "Deny"
+    actions       = ["s3:GetObject", "s3:GetObjectVersion"]
+    not_resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*"]
+  }
+
+  statement {
+    sid       = "NoSecrets"
+    effect    = "Deny"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "plan" {
+  name   = "plan-without-data"
+  role   = aws_iam_role.github["plan"].id
+  policy = data.aws_iam_policy_document.plan.json
+}

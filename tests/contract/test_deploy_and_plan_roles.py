@@ -1,0 +1,128 @@
+"""The GitHub workflows' roles (terraform/bootstrap, module github-access) against what they must
+not do, on the emulator that enforces IAM and permissions boundaries (tests/harness/iam_emulation.py),
+after the local environment was applied as the deploy role (``applied_local``).
+
+The deploy role applies the whole environment, yet can make or change a role only with the
+environment's permissions boundary, and can touch neither itself, the plan role, the boundary nor
+the identity provider: it cannot make itself or anyone an administrator. The plan role reads the
+configuration and the state, not the platform's data or secrets.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+pytestmark = pytest.mark.terraform
+
+REFUSED = ("AccessDenied", "AccessDeniedException")
+ACCOUNT = "123456789012"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/dataplatform-local-permissions-boundary"
+EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+@pytest.fixture
+def roles(applied_local, local_bootstrap, terraform_emulator):
+    def client(service):
+        return boto3.client(service, endpoint_url=terraform_emulator.endpoint)
+
+    def as_role(role_name):
+        arn = client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
+        credentials = client("sts").assume_role(RoleArn=arn, RoleSessionName="contract-test")["Credentials"]
+        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                aws_secret_access_key=credentials["SecretAccessKey"],
+                                aws_session_token=credentials["SessionToken"])
+        return lambda service: session.client(service, endpoint_url=terraform_emulator.endpoint)
+
+    return {"client": client, "as_role": as_role, "outputs": local_bootstrap.outputs()}
+
+
+def refused(call, **parameters) -> bool:
+    try:
+        call(**parameters)
+    except ClientError as error:
+        return error.response["Error"]["Code"] in REFUSED
+    return False
+
+
+def test_the_bootstrap_made_the_boundary_the_environment_names(roles):
+    assert roles["outputs"]["permissions_boundary_arn"] == BOUNDARY
+    iam = roles["client"]("iam")
+    for role in ("nifi-host", "airflow-host", "automation", "cert-issuer", "vpc-flow-logs", "airflow-main-rds-monitoring"):
+        described = iam.get_role(RoleName=f"dataplatform-local-{role}")["Role"]
+        assert described.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == BOUNDARY, role
+
+
+def test_the_deploy_role_makes_roles_only_within_the_boundary(roles):
+    iam = roles["as_role"]("dataplatform-local-github-deploy")("iam")
+    name = "dataplatform-local-contract-probe"
+    assert refused(iam.create_role, RoleName=name, AssumeRolePolicyDocument=EC2_TRUST)
+    assert refused(iam.create_role, RoleName=name, AssumeRolePolicyDocument=EC2_TRUST,
+                   PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/some-other-boundary")
+    assert refused(iam.create_role, RoleName="another-application-role", AssumeRolePolicyDocument=EC2_TRUST,
+                   PermissionsBoundary=BOUNDARY)
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, PermissionsBoundary=BOUNDARY)
+    try:
+        # Within the boundary, even a policy granting everything grants no IAM.
+        iam.put_role_policy(RoleName=name, PolicyName="everything", PolicyDocument=ADMIN)
+        assert refused(iam.delete_role_permissions_boundary, RoleName=name)
+    finally:
+        iam.delete_role_policy(RoleName=name, PolicyName="everything")
+        iam.delete_role(RoleName=name)
+
+
+def test_the_deploy_role_cannot_touch_itself_the_plan_role_or_the_boundary(roles):
+    iam = roles["as_role"]("dataplatform-local-github-deploy")("iam")
+    for role in ("dataplatform-local-github-deploy", "dataplatform-local-github-plan"):
+        assert refused(iam.put_role_policy, RoleName=role, PolicyName="more", PolicyDocument=ADMIN), role
+        assert refused(iam.attach_role_policy, RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"), role
+        assert refused(iam.update_assume_role_policy, RoleName=role, PolicyDocument=EC2_TRUST), role
+        assert refused(iam.delete_role, RoleName=role), role
+    assert refused(iam.create_policy_version, PolicyArn=BOUNDARY, PolicyDocument=ADMIN, SetAsDefault=True)
+    assert refused(iam.delete_role_permissions_boundary, RoleName="dataplatform-local-automation")
+    assert refused(iam.create_user, UserName="dataplatform-local-backdoor")
+
+
+def test_a_role_is_held_to_its_boundary_whatever_its_policies_grant(roles):
+    """The automation role given AdministratorAccess by the deploy role still has no IAM."""
+    deploy = roles["as_role"]("dataplatform-local-github-deploy")("iam")
+    deploy.attach_role_policy(RoleName="dataplatform-local-automation", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    try:
+        automation = roles["as_role"]("dataplatform-local-automation")("iam")
+        assert refused(automation.create_role, RoleName="dataplatform-local-escape", AssumeRolePolicyDocument=EC2_TRUST)
+        assert refused(automation.put_role_policy, RoleName="dataplatform-local-automation", PolicyName="more",
+                       PolicyDocument=ADMIN)
+    finally:
+        deploy.detach_role_policy(RoleName="dataplatform-local-automation",
+                                  PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+
+def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles):
+    operator = roles["client"]
+    s3 = operator("s3")
+    state_bucket, data_bucket = f"dataplatform-tfstate-{ACCOUNT}", "dataplatform-local-contract-data"
+    for bucket in (state_bucket, data_bucket):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_object(Bucket=bucket, Key="dataplatform/local/terraform.tfstate", Body=b"{}")
+    operator("secretsmanager").create_secret(Name="dataplatform/local/contract-plan-probe", SecretString="secret")
+    try:
+        plan = roles["as_role"]("dataplatform-local-github-plan")
+        assert plan("s3").get_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate")["Body"].read() == b"{}"
+        plan("s3").put_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate.tflock", Body=b"lock")
+        assert refused(plan("s3").get_object, Bucket=data_bucket, Key="dataplatform/local/terraform.tfstate")
+        assert refused(plan("secretsmanager").get_secret_value, SecretId="dataplatform/local/contract-plan-probe")
+        assert plan("secretsmanager").describe_secret(SecretId="dataplatform/local/contract-plan-probe")["Name"]
+        assert plan("iam").get_role(RoleName="dataplatform-local-automation")["Role"]["RoleName"]
+        assert refused(plan("s3").put_object, Bucket=data_bucket, Key="x", Body=b"x")
+    finally:
+        operator("secretsmanager").delete_secret(SecretId="dataplatform/local/contract-plan-probe",
+                                                 ForceDeleteWithoutRecovery=True)
+        for bucket in (state_bucket, data_bucket):
+            for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=entry["Key"])
+            s3.delete_bucket(Bucket=bucket)

@@ -622,7 +622,7 @@ class Sandbox:
         lines = ["", "The sandbox runs the local environment (terraform/environments/local, inventories/local).", ""]
         lines.append("Hosts, by role and lifecycle state (inventory name = instance id), at their private address:")
         for instance in instances:
-            lines.append(f"  {instance['role']:<8} {instance['lifecycle_state']:<12} {instance['instance_id']:<20} "
+            lines.append(f"  {instance['role']:<8} {instance['lifecycle_state']:<16} {instance['instance_id']:<20} "
                          f"{instance['private_ip_address']:<14} {instance['private_dns_name']:<30} "
                          f"container {self.container_name(instance)}")
         lines.append(f"  SSH as Ansible does: ssh -F {self.shown(self.ssh_dir)}/config <address>  "

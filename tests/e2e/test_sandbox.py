@@ -739,6 +739,36 @@ def test_a_new_host_whose_converge_fails_is_replaced_at_the_hooks_timeout(sandbo
         moto.set_lifecycle_timeout(None)
 
 
+def test_a_scaled_in_node_waits_for_the_decommission_job_which_acts_as_its_service_identity(sandbox, report):
+    """Scale-in holds the leaving NiFi node in Terminating:Wait (its termination hook); the
+    decommission job, run as the automation role, has a one-day client certificate issued for the
+    nifi-decommission service identity (no person's), reaches NiFi through the load balancer's name
+    and completes the action. NiFi is not installed, so the load balancer has no healthy node and
+    the job completes with ABANDON and fails, which still lets the instance go."""
+    members = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
+    moto = sandbox.moto()
+    moto.clear_requests()
+    make(sandbox, "sandbox", f"SANDBOX_ARGS=--var nifi_desired_capacity={len(members) - 1} --no-converge")
+    waiting = [node for node in hosts_of(sandbox, "nifi") if node["lifecycle_state"] == "Terminating:Wait"]
+    assert len(waiting) == 1, hosts_of(sandbox, "nifi")
+    leaving = waiting[0]["instance_id"]
+    started = time.monotonic()
+    result = playbook(sandbox, "ansible/playbooks/nifi-decommission.yml", "-i", "inventories/terminating/local.aws_asg.yml",
+                      check=False)
+    output = result.stdout + result.stderr
+    report(f"scale-in: {leaving} held in Terminating:Wait, decommission job {time.monotonic() - started:.0f}s")
+    assert result.returncode != 0 and "completed with ABANDON" in output, output[-4000:]
+    assert "dp-local-nifi-main-nlb" in output, "the job reaches NiFi through the load balancer's name"
+    assert [(action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
+            for action in moto.lifecycle_actions() if action["InstanceId"] == leaving] == [(leaving, "terminate", "ABANDON")]
+    assert leaving not in {node["instance_id"] for node in hosts_of(sandbox, "nifi")}
+    issued = [request["params"] for request in moto.requests() if request["action"] == "IssueCertificate"]
+    assert [(params["TemplateArn"].rsplit("/", 2)[-2], params["Validity"]) for params in issued] == [
+        ("EndEntityClientAuthCertificate", {"Value": 1, "Type": "DAYS"})]
+    assert not [request for request in moto.requests()
+                if request["service"] == "secretsmanager" and "/users/" in str(request.get("params", {}).get("SecretId"))]
+
+
 def test_make_sandbox_down_leaves_nothing(sandbox):
     moto_pid = sandbox.moto_pid()
     assert moto_pid

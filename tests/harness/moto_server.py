@@ -45,7 +45,7 @@ REAL_AWS_VARIABLES = (
 # carry a secret or a key: never SecretString, SecretBinary, Csr or Certificate.
 RECORDED_PARAMETERS = (
     "TemplateArn", "Validity", "SigningAlgorithm", "CertificateSerial", "RevocationReason", "SecretId", "Name",
-    "RecoveryWindowInDays",
+    "RecoveryWindowInDays", "CertificateAuthorityArn", "CertificateArn",
 )
 # The sandbox's server listens on every interface: its hosts (podman containers) reach it through
 # their network's gateway, as EC2 instances reach AWS's endpoints.

@@ -1,21 +1,18 @@
 """ansible/playbooks/nifi-decommission.yml against the moto server.
 
-What runs for real: the playbook, its checks, the platform parameter and the admin's PKCS#12
-bundle read from the moto server's SSM and Secrets Manager, the TLS client set up from that
-bundle, and the lifecycle action completed over HTTP. What does not: a NiFi cluster answering
-the REST calls (NiFi cannot run here; the removal sequence itself is covered by the unit tests of
+What runs for real: the playbook, its checks, the platform parameter read from SSM, the
+nifi-decommission service identity's key and CSR made on the controller and its certificate
+issued by the environment's CA (moto's ACM PCA), the TLS client set up from it, a NiFi group
+whose scale-in holds the instance in Terminating:Wait (tests/harness/moto_gaps.py), and the
+lifecycle action completed over HTTP. What does not: a NiFi cluster answering the REST calls
+(NiFi cannot run here; the removal sequence itself is covered by the unit tests of
 module_utils/nifi_api.py). The NiFi API URL points at a closed loopback port, so the NiFi step
-fails as it would with NiFi down, which exercises the ABANDON path. Two gaps of the moto server
-are worked around and named: it has no CompleteLifecycleAction (tests/harness/moto_gaps.py
-emulates it) and never puts an instance into Terminating:Wait (the inventory here is a static
-one describing such an instance, as the aws_asg inventory would).
+fails as it would with NiFi down, which exercises the ABANDON path. The inventory is a static one
+describing the waiting instance, as the aws_asg inventory would.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
-import json
 import os
 import subprocess
 import sys
@@ -24,55 +21,35 @@ import boto3
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 from tests.conftest import REPO_ROOT
 from tests.harness.moto_server import count_actions
 from tests.harness.platform_document import platform_document, write_platform_document
+from tests.harness.private_ca import create_root_ca
 
 PLAYBOOK = REPO_ROOT / "ansible" / "playbooks" / "nifi-decommission.yml"
 GROUP = "dataplatform-local-nifi-main"
 CLOSED_PORT_API = "https://127.0.0.1:9/nifi-api"
 MUTATING = ("Create", "Put", "Update", "Delete", "Complete", "Terminate", "Set", "Issue", "Revoke")
-
-
-def admin_bundle():
-    """A PKCS#12 bundle like the user-certs playbook stores: client key and certificate, with the CA."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Platform"), x509.NameAttribute(NameOID.COMMON_NAME, "CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Platform"),
-                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Operations"),
-                         x509.NameAttribute(NameOID.COMMON_NAME, "ops-admin")])
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
-                   .serial_number(2).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-                   .sign(ca_key, hashes.SHA256()))
-    password = "bundle-password-for-tests"
-    bundle = pkcs12.serialize_key_and_certificates(
-        b"ops-admin", key, certificate, [ca], serialization.BestAvailableEncryption(password.encode()))
-    return {"format": "pkcs12", "pkcs12": base64.b64encode(bundle).decode(), "password": password}
+CLIENT_AUTH_TEMPLATE = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
 
 
 @pytest.fixture
 def terminating_node(moto, tmp_path):
-    """A NiFi group with a termination hook, one instance said to wait in it, the platform parameter and the admin's bundle."""
+    """A NiFi group with a termination hook, scaled in so that one instance waits in it, the
+    environment's CA and the platform parameter naming it."""
     autoscaling = boto3.client("autoscaling")
     autoscaling.create_launch_configuration(LaunchConfigurationName="nifi", ImageId="ami-12c6146b", InstanceType="t3.medium")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName=GROUP, LaunchConfigurationName="nifi", MinSize=1, MaxSize=3,
-                                          DesiredCapacity=2, AvailabilityZones=["eu-west-1a"])
-    autoscaling.put_lifecycle_hook(LifecycleHookName="terminate", AutoScalingGroupName=GROUP,
-                                   LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING", DefaultResult="CONTINUE")
-    instance_id = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
-    write_platform_document(platform_document("local"))
-    bundle = admin_bundle()
-    boto3.client("secretsmanager").create_secret(Name="dataplatform/local/users/ops-admin", SecretString=json.dumps(bundle))
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=GROUP, LaunchConfigurationName="nifi", MinSize=1, MaxSize=3, DesiredCapacity=2,
+        AvailabilityZones=["eu-west-1a"], LifecycleHookSpecificationList=[{
+            "LifecycleHookName": "terminate", "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+            "HeartbeatTimeout": 900, "DefaultResult": "CONTINUE"}])
+    autoscaling.set_desired_capacity(AutoScalingGroupName=GROUP, DesiredCapacity=1)
+    (instance_id,) = [instance["InstanceId"] for instance in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Instances"]
+                      if instance["LifecycleState"] == "Terminating:Wait"]
+    ca_arn = create_root_ca("local")
+    write_platform_document(platform_document("local", pca_arn=ca_arn))
 
     inventory = tmp_path / "terminating.yml"
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "dataplatform_env": "local",
@@ -83,7 +60,7 @@ def terminating_node(moto, tmp_path):
         "lifecycle_terminating_wait": {"hosts": {instance_id: {}}},
     }}}))
     moto.clear_requests()
-    return {"inventory": inventory, "instance_id": instance_id, "moto": moto, "bundle": bundle}
+    return {"inventory": inventory, "instance_id": instance_id, "moto": moto, "ca_arn": ca_arn}
 
 
 def run(inventory, *args):
@@ -96,40 +73,67 @@ def mutating_calls(moto):
     return [key for key in count_actions(moto.requests()) if key.split(":", 1)[1].startswith(MUTATING)]
 
 
+def issued_certificates(moto):
+    return [request for request in moto.requests() if request["action"] == "IssueCertificate"]
+
+
 def test_nifi_unreachable_completes_the_action_with_abandon_and_fails_the_host(terminating_node):
-    result = run(terminating_node["inventory"], "-e", "nifi_decommission_admin_user=ops-admin",
-                 "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
+    result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "was not taken out of the NiFi cluster" in output and "completed with ABANDON" in output, output
     assert terminating_node["moto"].lifecycle_actions() == [{
         "AutoScalingGroupName": GROUP, "LifecycleHookName": "terminate", "InstanceId": terminating_node["instance_id"],
         "LifecycleActionResult": "ABANDON"}]
-    assert terminating_node["bundle"]["password"] not in output
-    assert terminating_node["bundle"]["pkcs12"][:40] not in output
+    assert "PRIVATE KEY" not in output
+    # The instance the hook held is gone, as the hook's result lets it go.
+    groups = boto3.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    assert terminating_node["instance_id"] not in [instance["InstanceId"] for instance in groups[0]["Instances"]]
+
+
+def test_the_playbook_acts_as_its_service_identity_with_a_one_day_client_certificate(terminating_node):
+    """No person's certificate: a certificate for CN=nifi-decommission, OU=Services, O=Platform, from
+    the client-authentication template, valid one day, issued by the environment's CA for a key
+    that never leaves the controller's memory; no user's secret is read."""
+    result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
+    (request,) = issued_certificates(terminating_node["moto"])
+    assert request["params"]["TemplateArn"] == CLIENT_AUTH_TEMPLATE
+    assert request["params"]["Validity"] == {"Value": 1, "Type": "DAYS"}
+    assert request["params"]["CertificateAuthorityArn"] == terminating_node["ca_arn"]
+    (fetched,) = [item for item in terminating_node["moto"].requests() if item["action"] == "GetCertificate"][-1:]
+    certificate = x509.load_pem_x509_certificate(boto3.client("acm-pca").get_certificate(
+        CertificateAuthorityArn=terminating_node["ca_arn"], CertificateArn=fetched["params"]["CertificateArn"])[
+        "Certificate"].encode())
+    assert certificate.subject.rfc4514_string() == "CN=nifi-decommission,OU=Services,O=Platform"
+    assert not any(item["service"] == "secretsmanager" for item in terminating_node["moto"].requests())
+    assert "PRIVATE KEY" not in result.stdout + result.stderr
+
+
+def test_the_service_identity_is_the_one_the_nifi_role_authorizes_to_manage_the_cluster():
+    playbook = yaml.safe_load(PLAYBOOK.read_text())[0]
+    defaults = yaml.safe_load((REPO_ROOT / "collections" / "ansible_collections" / "dataplatform" / "ops" / "roles" / "nifi"
+                               / "defaults" / "main.yml").read_text())
+    (service,) = [item for item in defaults["nifi_service_identities"] if item["name"] == "nifi-decommission"]
+    assert playbook["vars"]["nifi_decommission_identity"] == service["subject"]
+    assert service["roles"] == ["cluster_manager"]
+    assert {(policy["resource"], tuple(policy["actions"])) for policy in defaults["nifi_roles"]["cluster_manager"]["policies"]} == {
+        ("/controller", ("read", "write")), ("/flow", ("read",))}
 
 
 def test_wait_on_failure_leaves_the_action_pending(terminating_node):
-    result = run(terminating_node["inventory"], "-e", "nifi_decommission_admin_user=ops-admin",
-                 "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}", "-e", "nifi_decommission_on_failure=wait")
+    result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}",
+                 "-e", "nifi_decommission_on_failure=wait")
     assert result.returncode != 0
     assert "stays pending until the hook times out" in result.stdout
     assert terminating_node["moto"].lifecycle_actions() == []
 
 
-def test_check_mode_calls_no_mutating_api(terminating_node):
-    result = run(terminating_node["inventory"], "--check", "-e", "nifi_decommission_admin_user=ops-admin",
-                 "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
-    assert result.returncode != 0  # NiFi is unreachable, in check mode too
+def test_check_mode_issues_nothing_and_calls_no_mutating_api(terminating_node):
+    result = run(terminating_node["inventory"], "--check", "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "would be disconnected, offloaded and deleted from the NiFi cluster" in result.stdout
     assert mutating_calls(terminating_node["moto"]) == []
     assert terminating_node["moto"].lifecycle_actions() == []
-
-
-def test_without_an_admin_user_nothing_is_called(terminating_node):
-    result = run(terminating_node["inventory"])
-    assert result.returncode != 0
-    assert "Set nifi_decommission_admin_user" in result.stdout + result.stderr
-    assert terminating_node["moto"].requests() == []
 
 
 def test_an_instance_not_waiting_to_terminate_is_refused(terminating_node, tmp_path):
@@ -137,7 +141,7 @@ def test_an_instance_not_waiting_to_terminate_is_refused(terminating_node, tmp_p
     host = document["all"]["children"]["role_nifi"]["hosts"][terminating_node["instance_id"]]
     host["lifecycle_state"] = "InService"
     terminating_node["inventory"].write_text(yaml.safe_dump(document))
-    result = run(terminating_node["inventory"], "-e", "nifi_decommission_admin_user=ops-admin")
+    result = run(terminating_node["inventory"])
     assert result.returncode != 0
     assert "needs lifecycle_state Terminating:Wait (is InService)" in result.stdout
     assert terminating_node["moto"].requests() == []

@@ -17,6 +17,7 @@ sequence can be followed step by step in unit tests.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import time
 
@@ -141,13 +142,8 @@ def client_context(pkcs12_der, password, ca_pem=None):
     """A TLS context with the client certificate of a PKCS#12 bundle.
 
     The server is verified against ``ca_pem`` or, when omitted, the CA certificates the bundle
-    carries (the environment's chain). The key only touches disk in a private temporary
-    directory (mode 0700, file 0600) for as long as ``ssl`` needs to load it.
+    carries (the environment's chain).
     """
-    import os
-    import shutil
-    import tempfile
-
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -157,22 +153,45 @@ def client_context(pkcs12_der, password, ca_pem=None):
         raise NiFiApiError("the client PKCS#12 bundle cannot be opened with its password: %s" % error)
     if key is None or certificate is None:
         raise NiFiApiError("the client PKCS#12 bundle holds no key and certificate")
-    chain_pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in additional or [])
-    trusted = ca_pem or chain_pem
-    if not trusted:
-        raise NiFiApiError("no CA to verify NiFi's certificate: the bundle carries none and no CA bundle was given")
+    return pem_client_context(
+        "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in [certificate, *(additional or [])]),
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption()).decode("ascii"),
+        ca_pem)
 
+
+def pem_client_context(certificates_pem, key_pem, ca_pem=None):
+    """A TLS context with a client certificate in PEM: the certificate followed by its CA chain,
+    and its unencrypted key.
+
+    The server is verified against ``ca_pem`` or, when omitted, the chain after the certificate.
+    The key only touches disk in a private temporary directory (mode 0700, file 0600) for as long
+    as ``ssl`` needs to load it.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", certificates_pem, re.S)
+    if not blocks:
+        raise NiFiApiError("the client certificate is not a PEM certificate")
+    if "PRIVATE KEY-----" not in key_pem:
+        raise NiFiApiError("the client key is not a PEM private key")
+    trusted = ca_pem or "\n".join(blocks[1:])
+    if not trusted:
+        raise NiFiApiError("no CA to verify NiFi's certificate: the client certificate comes without its chain and "
+                           "no CA bundle was given")
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=trusted)
     directory = tempfile.mkdtemp(prefix="nifi-client-")
     try:
         path = os.path.join(directory, "client.pem")
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-            handle.write(certificate.public_bytes(serialization.Encoding.PEM))
-            handle.write(chain_pem.encode("ascii"))
-        context.load_cert_chain(path)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key_pem.strip() + "\n" + "\n".join(blocks) + "\n")
+        try:
+            context.load_cert_chain(path)
+        except ssl.SSLError as error:
+            raise NiFiApiError("the client key does not belong to the client certificate: %s" % error)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return context

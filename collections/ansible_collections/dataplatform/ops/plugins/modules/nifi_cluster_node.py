@@ -14,8 +14,9 @@ description:
     it is C(DISCONNECTED), to offload it (its queued FlowFiles move to the other nodes) and waits until it is
     C(OFFLOADED), then deletes it from the cluster. A node already part-way through continues from where it is.
   - A node that is not in the cluster is not a change, so the module can be run again safely.
-  - Authenticates with a client certificate (a PKCS#12 bundle, for example a user's from Secrets Manager); the
-    identity needs write access to C(/controller) (the C(admin) role of the nifi role).
+  - Authenticates with a client certificate, in PEM or as a PKCS#12 bundle; the identity needs read and write
+    access to C(/controller) (the C(cluster_manager) role of the nifi role, which the C(nifi-decommission) service
+    identity holds).
   - Runs on the controller.
 options:
   api_url:
@@ -32,13 +33,21 @@ options:
     choices: [absent]
     default: absent
   client_pkcs12:
-    description: The client certificate and key as a base64-encoded PKCS#12 bundle.
+    description:
+      - The client certificate and key as a base64-encoded PKCS#12 bundle.
+      - Give either O(client_pkcs12) with O(client_pkcs12_password), or O(client_certificate) with O(client_key).
     type: str
-    required: true
   client_pkcs12_password:
     description: The bundle's password.
     type: str
-    required: true
+  client_certificate:
+    description:
+      - The client certificate in PEM, followed by its CA chain (for example a service identity's certificate just
+        issued by M(dataplatform.ops.acmpca_certificate), with its RV(dataplatform.ops.acmpca_certificate#module:certificate_chain)).
+    type: str
+  client_key:
+    description: The unencrypted PEM private key of O(client_certificate).
+    type: str
   ca_bundle:
     description: PEM file of the CA that issued NiFi's certificates; by default the CA certificates in the bundle.
     type: path
@@ -61,12 +70,20 @@ author: dataplatform-ops maintainers (@dataplatform-ops)
 """
 
 EXAMPLES = r"""
-- name: Take the terminating instance out of the NiFi cluster
+- name: Take the terminating instance out of the NiFi cluster, as the decommission service identity
   dataplatform.ops.nifi_cluster_node:
     api_url: "https://{{ dataplatform_platform.nifi.nlb_dns_name }}:8443/nifi-api"
     address: "{{ private_dns_name }}"
-    client_pkcs12: "{{ admin_bundle.pkcs12 }}"
-    client_pkcs12_password: "{{ admin_bundle.password }}"
+    client_certificate: "{{ decommission_certificate.certificate }}{{ decommission_certificate.certificate_chain }}"
+    client_key: "{{ decommission_key.privatekey }}"
+  delegate_to: localhost
+
+- name: The same with a PKCS#12 bundle
+  dataplatform.ops.nifi_cluster_node:
+    api_url: "https://{{ dataplatform_platform.nifi.nlb_dns_name }}:8443/nifi-api"
+    address: "{{ private_dns_name }}"
+    client_pkcs12: "{{ bundle.pkcs12 }}"
+    client_pkcs12_password: "{{ bundle.password }}"
   delegate_to: localhost
 """
 
@@ -100,6 +117,7 @@ except ImportError:
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import NiFiApiError
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import client_context
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import https_request
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import pem_client_context
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import remove_node
 
 
@@ -109,28 +127,38 @@ def main():
             api_url=dict(type="str", required=True),
             address=dict(type="str", required=True),
             state=dict(type="str", choices=["absent"], default="absent"),
-            client_pkcs12=dict(type="str", required=True, no_log=True),
-            client_pkcs12_password=dict(type="str", required=True, no_log=True),
+            client_pkcs12=dict(type="str", no_log=True),
+            client_pkcs12_password=dict(type="str", no_log=True),
+            client_certificate=dict(type="str"),
+            client_key=dict(type="str", no_log=True),
             ca_bundle=dict(type="path"),
             timeout=dict(type="int", default=600),
             poll_interval=dict(type="int", default=5),
         ),
+        required_one_of=[("client_pkcs12", "client_certificate")],
+        mutually_exclusive=[("client_pkcs12", "client_certificate")],
+        required_together=[("client_pkcs12", "client_pkcs12_password"), ("client_certificate", "client_key")],
         supports_check_mode=True,
     )
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     if not module.params["api_url"].startswith("https://"):
         module.fail_json(msg="api_url must be an https:// URL, not %s" % module.params["api_url"])
-    try:
-        bundle = base64.b64decode(module.params["client_pkcs12"], validate=True)
-    except (binascii.Error, ValueError):
-        module.fail_json(msg="client_pkcs12 is not base64")
+    bundle = None
+    if module.params["client_pkcs12"]:
+        try:
+            bundle = base64.b64decode(module.params["client_pkcs12"], validate=True)
+        except (binascii.Error, ValueError):
+            module.fail_json(msg="client_pkcs12 is not base64")
     ca_pem = None
     if module.params["ca_bundle"]:
         with open(module.params["ca_bundle"], "r") as handle:
             ca_pem = handle.read()
     try:
-        context = client_context(bundle, module.params["client_pkcs12_password"], ca_pem)
+        if bundle is not None:
+            context = client_context(bundle, module.params["client_pkcs12_password"], ca_pem)
+        else:
+            context = pem_client_context(module.params["client_certificate"], module.params["client_key"], ca_pem)
         result = remove_node(
             https_request(module.params["api_url"], context),
             module.params["address"],

@@ -146,3 +146,30 @@ def test_client_context_loads_the_bundle_and_trusts_its_ca(tmp_path, monkeypatch
 def test_client_context_with_a_wrong_password_says_so():
     with pytest.raises(nifi_api.NiFiApiError, match="cannot be opened with its password"):
         nifi_api.client_context(_bundle("right-password"), "wrong-password")
+
+
+def _pem(password="pem-pass"):
+    """The bundle's key, certificate and CA in PEM, as a service identity's issuance returns them."""
+    key, certificate, chain = pkcs12.load_key_and_certificates(_bundle(password), password.encode())
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode() + chain[0].public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+
+
+def test_pem_client_context_trusts_the_chain_after_the_certificate(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    certificates, key = _pem()
+    context = nifi_api.pem_client_context(certificates, key)
+    assert [c["subject"] for c in context.get_ca_certs()] == [((("commonName", "Test CA"),),)]
+    assert list(tmp_path.iterdir()) == [], "the key file is removed once loaded"
+
+
+def test_pem_client_context_refuses_a_key_of_another_certificate_or_no_ca():
+    certificates = _pem()[0]
+    other_key = _pem()[1]
+    with pytest.raises(nifi_api.NiFiApiError, match="does not belong to the client certificate"):
+        nifi_api.pem_client_context(certificates, other_key)
+    leaf_only = certificates.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    with pytest.raises(nifi_api.NiFiApiError, match="no CA to verify"):
+        nifi_api.pem_client_context(leaf_only, other_key)
+    with pytest.raises(nifi_api.NiFiApiError, match="not a PEM private key"):
+        nifi_api.pem_client_context(certificates, "not a key")

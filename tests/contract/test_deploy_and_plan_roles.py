@@ -14,11 +14,11 @@ import json
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.harness.role_sessions import refused, role_clients
 
 pytestmark = pytest.mark.terraform
 
-REFUSED = ("AccessDenied", "AccessDeniedException")
 ACCOUNT = "123456789012"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/dataplatform-local-permissions-boundary"
 EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -31,23 +31,8 @@ def roles(applied_local, local_bootstrap, terraform_emulator):
     def client(service):
         return boto3.client(service, endpoint_url=terraform_emulator.endpoint)
 
-    def as_role(role_name):
-        arn = client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
-        credentials = client("sts").assume_role(RoleArn=arn, RoleSessionName="contract-test")["Credentials"]
-        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                aws_secret_access_key=credentials["SecretAccessKey"],
-                                aws_session_token=credentials["SessionToken"])
-        return lambda service: session.client(service, endpoint_url=terraform_emulator.endpoint)
-
-    return {"client": client, "as_role": as_role, "outputs": local_bootstrap.outputs()}
-
-
-def refused(call, **parameters) -> bool:
-    try:
-        call(**parameters)
-    except ClientError as error:
-        return error.response["Error"]["Code"] in REFUSED
-    return False
+    return {"client": client, "as_role": lambda role_name: role_clients(terraform_emulator.endpoint, role_name),
+            "outputs": local_bootstrap.outputs()}
 
 
 def test_the_bootstrap_made_the_boundary_the_environment_names(roles):

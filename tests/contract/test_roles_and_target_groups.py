@@ -16,16 +16,15 @@ import json
 import boto3
 import pytest
 import yaml
-from botocore.exceptions import ClientError
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import platform_parameter_name
 from tests.conftest import REPO_ROOT
+from tests.harness.role_sessions import allowed, refused, role_clients
 
 pytestmark = pytest.mark.terraform
 
 AIRFLOW_ROLE = REPO_ROOT / "collections" / "ansible_collections" / "dataplatform" / "ops" / "roles" / "airflow"
 HOST_ROLES = ("nifi", "airflow")
-REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 CSR = b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
 
 
@@ -35,32 +34,10 @@ def local(applied_local, terraform_emulator):
         return boto3.client(service, endpoint_url=terraform_emulator.endpoint)
 
     def as_role(role_name):
-        """A client factory with a session of the role (as an instance or the controller has one)."""
-        arn = client("iam").get_role(RoleName=role_name)["Role"]["Arn"]
-        credentials = client("sts").assume_role(RoleArn=arn, RoleSessionName="contract-test")["Credentials"]
-        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-                                aws_session_token=credentials["SessionToken"])
-        return lambda service: session.client(service, endpoint_url=terraform_emulator.endpoint)
+        return role_clients(terraform_emulator.endpoint, role_name)
 
     document = json.loads(client("ssm").get_parameter(Name=platform_parameter_name("local"))["Parameter"]["Value"])
     return {"client": client, "as_role": as_role, "document": document}
-
-
-def refused(call, **parameters) -> bool:
-    try:
-        call(**parameters)
-    except ClientError as error:
-        return error.response["Error"]["Code"] in REFUSED
-    return False
-
-
-def allowed(call, **parameters) -> bool:
-    """Not refused by IAM (the call may still fail for what it asks)."""
-    try:
-        call(**parameters)
-    except ClientError as error:
-        return error.response["Error"]["Code"] not in REFUSED
-    return True
 
 
 @pytest.mark.parametrize("role", HOST_ROLES)

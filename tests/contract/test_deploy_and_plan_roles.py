@@ -111,3 +111,30 @@ def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles)
             for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
                 s3.delete_object(Bucket=bucket, Key=entry["Key"])
             s3.delete_bucket(Bucket=bucket)
+
+
+def _subjects(role: dict) -> dict[str, list[str]]:
+    """The GitHub subjects a role's trust policy admits, by condition operator."""
+    found: dict[str, list[str]] = {}
+    for statement in role["AssumeRolePolicyDocument"]["Statement"]:
+        for operator, pairs in statement.get("Condition", {}).items():
+            values = pairs.get("token.actions.githubusercontent.com:sub")
+            if values:
+                found.setdefault(operator, []).extend(values if isinstance(values, list) else [values])
+    return found
+
+
+def test_github_jobs_are_trusted_only_from_their_workflow_and_ref(roles):
+    """The subjects name the workflow file and its ref (the repository's OIDC subject template):
+    a deploy only from the terraform workflow on main in the environment, the certificate
+    pipeline only from its workflow on main there, a plan only from the terraform workflow of a
+    pull request."""
+    iam = roles["client"]("iam")
+    repository = "example-org/dataplatform-ops"
+    workflows = f"{repository}/.github/workflows"
+    assert _subjects(iam.get_role(RoleName="dataplatform-local-github-deploy")["Role"]) == {"StringEquals": [
+        f"repo:{repository}:environment:local:job_workflow_ref:{workflows}/terraform.yml@refs/heads/main"]}
+    assert _subjects(iam.get_role(RoleName="dataplatform-local-cert-issuer")["Role"]) == {"StringEquals": [
+        f"repo:{repository}:environment:local:job_workflow_ref:{workflows}/cert-issuer.yml@refs/heads/main"]}
+    assert _subjects(iam.get_role(RoleName="dataplatform-local-github-plan")["Role"]) == {"StringLike": [
+        f"repo:{repository}:pull_request:job_workflow_ref:{workflows}/terraform.yml@refs/pull/*/merge"]}

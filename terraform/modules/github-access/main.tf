@@ -20,11 +20,15 @@ locals {
   ]
 
   github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"
-  # Deploys run only in the GitHub environment of this account (prod's has required reviewers and
-  # deployment branches); plans run for pull requests of the repository (forks get no OIDC token).
+  # The repository's OIDC subject names the job's workflow file and ref (its subject template holds
+  # repo, context and job_workflow_ref: README.md). Deploys run only in the GitHub environment of
+  # this account (prod's has required reviewers), from the terraform workflow on the deploy ref;
+  # plans run for the repository's pull requests (forks get no OIDC token), from its terraform
+  # workflow.
+  workflow = "${var.github_repository}/${var.terraform_workflow}"
   github_subjects = {
-    deploy = "repo:${var.github_repository}:environment:${var.environment}"
-    plan   = "repo:${var.github_repository}:pull_request"
+    deploy = "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${local.workflow}@${var.deploy_ref}"
+    plan   = "repo:${var.github_repository}:pull_request:job_workflow_ref:${local.workflow}@refs/pull/*/merge"
   }
 }
 
@@ -91,7 +95,7 @@ data "aws_iam_policy_document" "github_assume" {
       values   = ["sts.amazonaws.com"]
     }
     condition {
-      test     = "StringEquals"
+      test     = each.key == "plan" ? "StringLike" : "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
       values   = [each.value]
     }

@@ -18,6 +18,23 @@ variable "github_repository" {
   }
 }
 
+variable "terraform_workflow" {
+  description = "Path of the workflow that plans and deploys, in the repository; the roles trust its jobs only."
+  type        = string
+  default     = ".github/workflows/terraform.yml"
+}
+
+variable "deploy_ref" {
+  description = "The only ref the deploy role trusts the workflow on: the protected branch applies merge to."
+  type        = string
+  default     = "refs/heads/main"
+
+  validation {
+    condition     = can(regex("^refs/(heads|tags)/[^*?]+$", var.deploy_ref))
+    error_message = "deploy_ref must be one branch or tag ref (refs/heads/<name> or refs/tags/<name>), without wildcards."
+  }
+}
+
 variable "create_github_oidc_provider" {
   description = "Create the account's GitHub OIDC identity provider (one per account). False when another stack of the account already owns it."
   type        = bool

@@ -320,10 +320,11 @@ resource "aws_iam_role_policy" "cert_issuer" {
 
 # --- The certificate workflow's trust ------------------------------------------------------
 
-# The workflow runs in this account's GitHub environment; the account's GitHub OIDC provider is
-# the bootstrap's (terraform/bootstrap), with the plan and deploy roles.
+# The certificate workflow's jobs in this account's GitHub environment, on the deploy ref (the
+# repository's OIDC subject names the workflow and its ref: terraform/modules/github-access). The
+# account's GitHub OIDC provider is the bootstrap's (terraform/bootstrap).
 data "aws_iam_policy_document" "cert_workflow_assume" {
-  #checkov:skip=CKV_AWS_358:The subject is exactly repo:<owner>/<name>:environment:<env>, from validated variables that checkov does not resolve through the module call.
+  #checkov:skip=CKV_AWS_358:The subject is exactly repo:<owner>/<name>:environment:<env>:job_workflow_ref:<workflow>@<ref>, from validated variables that checkov does not resolve through the module call.
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -338,7 +339,7 @@ data "aws_iam_policy_document" "cert_workflow_assume" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.environment}"]
+      values   = ["repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/${var.cert_workflow}"]
     }
   }
 }

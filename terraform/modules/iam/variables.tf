@@ -75,6 +75,17 @@ variable "github_repository" {
   }
 }
 
+variable "cert_workflow" {
+  description = "The certificate workflow and the ref its jobs may assume the cert issuer role from (<path>@<ref>)."
+  type        = string
+  default     = ".github/workflows/cert-issuer.yml@refs/heads/main"
+
+  validation {
+    condition     = can(regex("^\\.github/workflows/[^@*?]+@refs/(heads|tags)/[^*?]+$", var.cert_workflow))
+    error_message = "cert_workflow must be .github/workflows/<file>@refs/heads/<branch> (or a tag ref), without wildcards."
+  }
+}
+
 variable "permissions_boundary_arn" {
   description = "Permissions boundary of every role this module makes (the bootstrap's, terraform/bootstrap): the deploy role may create or change a role only with it."
   type        = string

@@ -125,5 +125,5 @@ def test_info_issue_and_revoke(moto, tmp_path):
     assert [r["action"] for r in pca_requests if r["action"] in ("IssueCertificate", "RevokeCertificate")] == [
         "IssueCertificate", "RevokeCertificate"]  # check mode called neither
     issue_params = next(r["params"] for r in pca_requests if r["action"] == "IssueCertificate")
-    assert issue_params == {"TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate/V1",
+    assert issue_params == {"CertificateAuthorityArn": ca_arn, "TemplateArn": "arn:aws:acm-pca:::template/EndEntityCertificate/V1",
                             "Validity": {"Type": "DAYS", "Value": 30}, "SigningAlgorithm": "SHA256WITHRSA"}

@@ -209,7 +209,7 @@ def authorized_dns(requests_dir) -> list[str]:
 
 
 def test_removed_request_is_revoked_and_leaves_the_authorized_users(moto, tmp_path):
-    activate_environments("dev")
+    authorities = activate_environments("dev")
     requests_dir = copy_requests(tmp_path / "requests", "dev")
     reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
     bob_serial = user_secret("dev", "bob")["tags"]["dataplatform:serial"]
@@ -221,7 +221,8 @@ def test_removed_request_is_revoked_and_leaves_the_authorized_users(moto, tmp_pa
 
     requests = moto.requests()
     assert [r["params"] for r in calls(requests, "acm-pca", "RevokeCertificate")] == [
-        {"CertificateSerial": bob_serial, "RevocationReason": "CESSATION_OF_OPERATION"}]
+        {"CertificateAuthorityArn": authorities["dev"], "CertificateSerial": bob_serial,
+         "RevocationReason": "CESSATION_OF_OPERATION"}]
     assert revoked_serials(moto.endpoint)[bob_serial] == "CESSATION_OF_OPERATION"
     assert [r["params"] for r in calls(requests, "secretsmanager", "DeleteSecret")] == [
         {"SecretId": "dataplatform/dev/users/bob", "RecoveryWindowInDays": 30}]

@@ -605,6 +605,9 @@ class Sandbox:
         except self.client("secretsmanager").exceptions.ResourceNotFoundException:
             raise SandboxError(f"no certificate for {user!r} ({secret_id} does not exist); "
                                f"add cert-requests/{ENV}/{user}.yaml and run make sandbox") from None
+        if value.get("format") == "certificate":
+            raise SandboxError(f"{user!r} keeps their own key (their request has a csr): {secret_id} holds their "
+                               "certificate and chain only, in its certificate and certificate_chain fields")
         folder = self.state_dir / "users"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         bundle, password = folder / f"{user}.p12", folder / f"{user}.password"

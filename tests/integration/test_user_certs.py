@@ -196,6 +196,72 @@ def test_changed_subject_or_roles_reissue(moto, tmp_path):
     assert dn_of_name(bob_certificate.subject) == "CN=bob, OU=DataEng, O=Platform"
 
 
+def own_csr(common_name: str, organizational_unit: str) -> tuple[str, object]:
+    """A CSR a user makes with a key of their own: ``(PEM, key)``."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Platform"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, organizational_unit),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name)])).sign(key, hashes.SHA256()))
+    return csr.public_bytes(serialization.Encoding.PEM).decode(), key
+
+
+def with_csr(request_file, csr_pem: str) -> None:
+    document = yaml.safe_load(request_file.read_text())
+    document["csr"] = csr_pem
+    request_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_a_request_with_its_own_csr_gets_a_certificate_for_that_key_and_no_key_is_stored(moto, tmp_path):
+    """The user keeps the private key: the certificate is issued for the CSR's key, the secret holds
+    the certificate and chain only; a second run keeps it; a new key is a reissue."""
+    authorities = activate_environments("dev")
+    requests_dir = copy_requests(tmp_path / "requests", "dev")
+    alice = requests_dir / "dev" / "alice.yaml"
+    subject = yaml.safe_load(alice.read_text())["subject"]
+    csr, key = own_csr(subject["common_name"], subject["organizational_unit"])
+    with_csr(alice, csr)
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+
+    secret = user_secret("dev", "alice")
+    assert secret["value"]["format"] == "certificate"
+    assert not {"pkcs12", "password"} & set(secret["value"])
+    certificate = x509.load_pem_x509_certificate(secret["value"]["certificate"].encode())
+    certificate.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_certificate(authorities["dev"]).encode()))
+    assert certificate.public_key().public_numbers() == key.public_key().public_numbers()
+    assert dn_of_name(certificate.subject) == subject_dn(subject)
+    assert secret["tags"]["dataplatform:key"].startswith("csr:")
+    assert user_secret("dev", "bob")["tags"]["dataplatform:key"] == "generated"
+
+    moto.clear_requests()
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+    assert not [key for key in count_actions(moto.requests()) if key.startswith("acm-pca:")]
+
+    with_csr(alice, own_csr(subject["common_name"], subject["organizational_unit"])[0])
+    moto.clear_requests()
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}", "-e", f"cert_report_dir={tmp_path}")
+    report = report_of(tmp_path, "dev")
+    assert (report["alice"]["action"], report["alice"]["reason"]) == (
+        "reissue", "the request's key changed (a CSR of the user's own key)")
+    assert [r["params"]["CertificateSerial"] for r in calls(moto.requests(), "acm-pca", "RevokeCertificate")] == [
+        secret["tags"]["dataplatform:serial"]]
+
+
+def test_a_csr_for_another_subject_is_refused_before_any_write(moto, tmp_path):
+    activate_environments("dev")
+    requests_dir = copy_requests(tmp_path / "requests", "dev")
+    with_csr(requests_dir / "dev" / "alice.yaml", own_csr("mallory", "DataEng")[0])
+    moto.clear_requests()
+    result = run_playbook("user-certs.yml", "-i", "inventories/dev", "-e", f"cert_requests_dir={requests_dir}")
+    assert result.returncode != 0
+    assert "dev/alice.yaml" in output(result) and "csr" in output(result) and "CN=mallory" in output(result)
+    assert writes(moto.requests(), "acm-pca", "secretsmanager") == []
+
+
 def authorized_dns(requests_dir) -> list[str]:
     """The DNs the NiFi role would render for dev, through the dataplatform.ops.authorized_users lookup."""
     result = subprocess.run(

@@ -32,7 +32,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the callers with missing_required_lib
     jsonschema = None
 
-from ansible_collections.dataplatform.ops.plugins.module_utils import codeowners, identity
+from ansible_collections.dataplatform.ops.plugins.module_utils import codeowners, identity, pki
 from ansible_collections.dataplatform.ops.plugins.module_utils.platform import ENVIRONMENTS
 
 REQUESTS_FOLDER = "cert-requests"
@@ -103,6 +103,16 @@ REQUEST_SCHEMA = {
             "uniqueItems": True,
             "items": {"type": "string", "pattern": ROLE_PATTERN},
         },
+        "csr": {
+            "description": (
+                "The user's own certificate signing request (PEM), when they keep their private key themselves: "
+                "for exactly the request's subject, RSA of 2048 bits or more or ECDSA on P-256 or P-384, no "
+                "subject alternative name. The certificate is then issued for it, and Secrets Manager holds the "
+                "certificate only. Without it the platform makes the key and delivers a PKCS#12 bundle."
+            ),
+            "type": "string",
+            "maxLength": 3072,
+        },
         "email": {
             "description": "Contact address of the certificate holder (informational).",
             "type": "string",
@@ -164,6 +174,8 @@ class RequestsUnavailable(Exception):
 
 def require_libraries():
     missing = [name for name, module in (("PyYAML", yaml), ("jsonschema", jsonschema)) if module is None]
+    if not pki.HAS_CRYPTOGRAPHY:
+        missing.append("cryptography")
     if missing:
         raise RequestsUnavailable("reading certificate requests needs the Python packages %s on the controller"
                                   % " and ".join(missing))
@@ -377,6 +389,12 @@ def _check_request(document, env, file_user, rules, path):
             if isinstance(value, str) and value not in rules[policy_key]:
                 problems.append(_problem(path, "subject.%s" % key, "%r is not an %s the policy allows in %s (allowed: %s)"
                                          % (value, label, env, ", ".join(rules[policy_key]))))
+    csr = document.get("csr")
+    if isinstance(csr, str) and isinstance(subject, dict) and all(
+            isinstance(subject.get(key), str) for key in ("common_name", "organizational_unit", "organization")):
+        reason = pki.user_csr_problem(csr, subject)
+        if reason:
+            problems.append(_problem(path, "csr", reason))
     roles = document.get("roles")
     if isinstance(roles, list):
         for role in roles:
@@ -422,6 +440,7 @@ def _read_request(path, display, env, file_user, rules):
         "roles": sorted(document.get("roles") or rules["roles"]["default"]),
         "email": document.get("email"),
         "expiry_days": document["expiry_days"],
+        "csr": document.get("csr"),
         "file": display,
     }
     return request, []

@@ -4,7 +4,8 @@
 """Keys, CSRs, certificate facts and PKCS#12 bundles (``cryptography``), for code on the controller.
 
 Node keys never pass through here: they are generated on their host. This module makes the
-keys of user certificates, which are delivered as PKCS#12 bundles through Secrets Manager.
+keys of the user certificates it delivers as PKCS#12 bundles through Secrets Manager, and checks
+the CSRs of the users who keep their key themselves.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import secrets
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
@@ -61,6 +62,51 @@ def build_csr(private_key, subject, client_auth=True):
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
     return builder.sign(private_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+# A user's own key: RSA of at least 2048 bits, or ECDSA on P-256 or P-384 (what NiFi's and the
+# browsers' TLS stacks take).
+_ACCEPTED_CURVES = ("secp256r1", "secp384r1")
+
+
+def user_csr_problem(csr_pem, subject):
+    """Why a user's CSR cannot be signed for ``subject``, or None: it must be one PEM CSR whose
+    signature holds, for exactly the request's subject, with an accepted key and no subject
+    alternative name (a user certificate names no host)."""
+    try:
+        csr = x509.load_pem_x509_csr(csr_pem.encode("ascii") if isinstance(csr_pem, str) else csr_pem)
+    except (ValueError, UnicodeEncodeError) as error:
+        return "is not a PEM certificate signing request (%s)" % error
+    if not csr.is_signature_valid:
+        return "has a signature that does not hold: it was not signed with the key it carries"
+    try:
+        asked = identity.dn_of_name(csr.subject)
+    except ValueError:
+        asked = csr.subject.rfc4514_string()
+    wanted = identity.subject_dn(subject)
+    if asked != wanted:
+        return "asks for %r, not the request's subject %r" % (asked, wanted)
+    key = csr.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            return "has a %d-bit RSA key; at least 2048 bits" % key.key_size
+    elif not (isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _ACCEPTED_CURVES):
+        return "has a %s key; RSA (2048 bits or more) or ECDSA on P-256 or P-384" % type(key).__name__
+    try:
+        csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        return "asks for subject alternative names; a user certificate names no host"
+    except x509.ExtensionNotFound:
+        return None
+
+
+def csr_key_id(csr_pem):
+    """A short digest of the public key a CSR carries, recorded with the certificate so that a new
+    key is noticed."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode("ascii") if isinstance(csr_pem, str) else csr_pem)
+    der = csr.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    return digest.finalize().hex()[:32]
 
 
 def load_certificates(pem_text):

@@ -100,3 +100,6 @@ USER_SECRET_TAG_FINGERPRINT = "dataplatform:fingerprint_sha256"
 USER_SECRET_TAG_ROLES = "dataplatform:roles"
 USER_SECRET_TAG_CA = "dataplatform:ca_arn"
 USER_SECRET_TAG_MANAGED_BY = "dataplatform:managed_by"
+# Where the certificate's key is: "generated" (in the PKCS#12 bundle of the secret) or
+# "csr:<digest of the user's public key>" (with the user only).
+USER_SECRET_TAG_KEY = "dataplatform:key"

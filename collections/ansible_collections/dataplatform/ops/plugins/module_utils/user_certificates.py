@@ -39,6 +39,7 @@ from ansible_collections.dataplatform.ops.plugins.module_utils import acmpca, id
 
 MANAGED_BY = "dataplatform.ops.user_certificates"
 USERS = "users"  # dataplatform/<env>/users/<user>
+GENERATED_KEY = "generated"
 LIST_PAGE_SIZE = 100
 ACTIONS = ("issue", "renew", "reissue", "revoke", "keep")
 CHANGING_ACTIONS = ("issue", "renew", "reissue", "revoke")
@@ -166,9 +167,18 @@ def revocation_refusal(entries, users, max_revocations):
     return None
 
 
+def key_source(user):
+    """Where a user's certificate key is (the USER_SECRET_TAG_KEY value)."""
+    return "csr:%s" % pki.csr_key_id(user["csr"]) if user.get("csr") else GENERATED_KEY
+
+
 def _decide(user, tags, authority_arn, renew_before_days, not_after, now):
     if not_after is None or not tags.get(platform.USER_SECRET_TAG_SERIAL):
         return {"action": "reissue", "reason": "the secret's certificate metadata is incomplete"}
+    # Secrets from before the tag hold a generated key.
+    if tags.get(platform.USER_SECRET_TAG_KEY, GENERATED_KEY) != key_source(user):
+        return {"action": "reissue", "reason": "the request's key changed (%s)"
+                % ("a CSR of the user's own key" if user.get("csr") else "the platform makes the key again")}
     if tags.get(platform.USER_SECRET_TAG_SUBJECT_DN) != identity.tag_safe_dn(user["subject"]):
         return {"action": "reissue", "reason": "subject changed (was %s)"
                 % tags.get(platform.USER_SECRET_TAG_SUBJECT_DN, "").replace(identity.TAG_SEPARATOR, ", ")}
@@ -225,23 +235,21 @@ class Reconciler:
         return done
 
     def _issue(self, entry, user, now):
-        key = pki.generate_private_key(self.key_size)
-        csr = pki.build_csr(key, user["subject"])
+        # A user's own CSR keeps their key with them; otherwise the platform makes one for the bundle.
+        key = None if user.get("csr") else pki.generate_private_key(self.key_size)
+        csr = user.get("csr") or pki.build_csr(key, user["subject"])
         issued = acmpca.issue_certificate(self.pca, self.authority_arn, csr, user["expiry_days"], self.template_arn,
                                           self._signing_algorithm(), wait_seconds=self.wait_seconds)
         certificate = pki.load_certificates(issued["certificate"])[0]
         chain = pki.load_certificates(issued["certificate_chain"])
         facts = pki.certificate_facts(certificate)
-        password = pki.random_password()
-        bundle = pki.pkcs12_bundle(user["user"], key, certificate, chain, password)
-        value = json.dumps({
-            "format": "pkcs12",
-            "pkcs12": pki.b64(bundle),
-            "password": password,
-            "certificate": issued["certificate"],
-            "certificate_chain": issued["certificate_chain"],
-            "subject_dn": entry["dn"],
-        })
+        content = {"format": "certificate"}
+        if key is not None:
+            password = pki.random_password()
+            content = {"format": "pkcs12", "pkcs12": pki.b64(pki.pkcs12_bundle(user["user"], key, certificate, chain, password)),
+                       "password": password}
+        value = json.dumps(dict(content, certificate=issued["certificate"], certificate_chain=issued["certificate_chain"],
+                                subject_dn=entry["dn"]))
         tags = self._tags(user, facts)
         description = "NiFi login certificate of %s: %s (serial %s)" % (user["user"], entry["dn"], facts["serial"])
         self._store(entry, value, description, tags)
@@ -280,6 +288,7 @@ class Reconciler:
             platform.USER_SECRET_TAG_ROLES: _roles_tag(user.get("roles") or []),
             platform.USER_SECRET_TAG_CA: self.authority_arn,
             platform.USER_SECRET_TAG_MANAGED_BY: MANAGED_BY,
+            platform.USER_SECRET_TAG_KEY: key_source(user),
         }
         return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 

@@ -15,6 +15,10 @@ description:
     DN, SHA-256 fingerprint, roles and issuing CA in tags.
   - A new request gets a key and CSR made on the controller, a certificate from the CA (client authentication
     template by default) and a new secret.
+  - A request with its own C(csr) (the user keeps the private key) gets its certificate issued for that CSR, and
+    its secret holds the certificate and chain only (C(format) C(certificate)), no key or password. A changed CSR,
+    or a switch between the two ways, is a reissue. The CSR is checked first (signature, the request's subject
+    exactly, an accepted key, no subject alternative name).
   - A request whose certificate expires within O(renew_before_days), or whose subject, roles or issuing CA
     changed, gets a new certificate; the secret's value is replaced and the old serial revoked (SUPERSEDED).
   - A user with a secret but no request any more is revoked at the CA (CESSATION_OF_OPERATION) and the secret
@@ -39,8 +43,8 @@ options:
   users:
     description:
       - The requests, each with at least C(user), C(subject) (C(common_name), C(organizational_unit),
-        C(organization)), C(expiry_days) and C(roles). Other keys (C(dn), C(email), C(file), ...) are ignored; the
-        DN is always computed from the subject with the identity function.
+        C(organization)), C(expiry_days) and C(roles), and optionally C(csr) (PEM). Other keys (C(dn), C(email),
+        C(file), ...) are ignored; the DN is always computed from the subject with the identity function.
       - An empty list would revoke every certificate of the environment; it is refused unless
         O(allow_mass_revocation) is set.
     type: list
@@ -192,8 +196,12 @@ def checked_users(module):
         missing = [key for key in REQUIRED_USER_KEYS if key not in user]
         if missing:
             module.fail_json(msg="users[%d] lacks %s" % (index, ", ".join(missing)))
+        if user.get("csr"):
+            reason = pki.user_csr_problem(user["csr"], user["subject"])
+            if reason:
+                module.fail_json(msg="users[%d] (%s): csr %s" % (index, user["user"], reason))
         users.append({"user": user["user"], "subject": user["subject"], "expiry_days": int(user["expiry_days"]),
-                      "roles": sorted(user.get("roles") or [])})
+                      "roles": sorted(user.get("roles") or []), "csr": user.get("csr")})
     return users
 
 

@@ -129,3 +129,28 @@ def test_a_privileged_request_names_its_approvers_or_is_a_problem_without_any(tm
         "roles", "asks for the privileged role(s) admin of dev, but no CODEOWNERS rule names who must approve "
                  "cert-requests/dev/alice.yaml")]
     assert cert_requests.load_requests(str(tmp_path / "requests"), str(tmp_path / "policy.yml"))["problems"]
+
+
+def _csr(common_name):
+    from ansible_collections.dataplatform.ops.plugins.module_utils import pki
+
+    return pki.build_csr(pki.generate_private_key(), {"common_name": common_name, "organizational_unit": "DataEng",
+                                                       "organization": "Platform"})
+
+
+def _with_csr(request, csr):
+    return request + "csr: |\n" + textwrap.indent(csr, "  ")
+
+
+def test_a_request_may_carry_the_users_own_csr(tree):
+    csr = _csr("alice")
+    result = tree({"alice.yaml": _with_csr(ALICE, csr)})
+    assert result["problems"] == []
+    assert result["environments"]["dev"]["users"][0]["csr"] == csr
+
+
+def test_a_csr_for_another_subject_is_a_problem_of_the_file_and_field(tree):
+    result = tree({"alice.yaml": _with_csr(ALICE, _csr("mallory"))})
+    assert [(problem["file"].rsplit("/", 1)[-1], problem["field"]) for problem in result["problems"]] == [
+        ("alice.yaml", "csr")]
+    assert "CN=mallory, OU=DataEng, O=Platform" in result["problems"][0]["reason"]

@@ -49,3 +49,42 @@ def test_pkcs12_bundle_is_aes_256_with_pbkdf2_sha256(tmp_path):
                            "-passin", f"file:{tmp_path / 'pw'}"], capture_output=True, text=True, check=True).stderr
     assert "MAC: sha256" in info
     assert info.count("PBES2, PBKDF2, AES-256-CBC, Iteration %d, PRF hmacWithSHA256" % pki.PKCS12_KDF_ROUNDS) == 2
+
+
+def _own_csr(subject=None, key=None, names=None):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    builder = x509.CertificateSigningRequestBuilder().subject_name(pki.x509_name(subject or SUBJECT))
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+    from cryptography.hazmat.primitives import serialization
+
+    return builder.sign(key or ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM).decode()
+
+
+def test_a_users_own_csr_is_accepted_for_exactly_the_requests_subject():
+    assert pki.user_csr_problem(_own_csr(), SUBJECT) is None
+    assert pki.user_csr_problem(pki.build_csr(pki.generate_private_key(), SUBJECT), SUBJECT) is None
+    other = dict(SUBJECT, common_name="mallory")
+    assert "asks for 'CN=mallory, OU=DataEng, O=Platform', not the request's subject" in pki.user_csr_problem(
+        _own_csr(other), SUBJECT)
+
+
+def test_a_users_csr_with_host_names_a_weak_key_or_no_pem_is_refused():
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    assert "subject alternative names" in pki.user_csr_problem(_own_csr(names=["nifi.example.internal"]), SUBJECT)
+    assert "1024-bit RSA key" in pki.user_csr_problem(
+        _own_csr(key=rsa.generate_private_key(public_exponent=65537, key_size=1024)), SUBJECT)
+    assert "ECDSA on P-256 or P-384" in pki.user_csr_problem(_own_csr(key=ec.generate_private_key(ec.SECP521R1())), SUBJECT)
+    assert "is not a PEM certificate signing request" in pki.user_csr_problem("-----BEGIN NONSENSE-----", SUBJECT)
+
+
+def test_the_key_id_of_a_csr_follows_its_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    assert pki.csr_key_id(_own_csr(key=key)) == pki.csr_key_id(_own_csr(key=key))
+    assert pki.csr_key_id(_own_csr(key=key)) != pki.csr_key_id(_own_csr())

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from ansible_collections.dataplatform.ops.plugins.module_utils import pki
 from ansible_collections.dataplatform.ops.plugins.module_utils import user_certificates as uc
 
 CA = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ca"
@@ -105,3 +106,15 @@ def test_a_plan_within_the_limit_or_without_revocations_passes():
     assert uc.revocation_refusal(entries([], {}), [], max_revocations=0) is None
     renewing = {"alice": secret("alice", days_left=3)}
     assert uc.revocation_refusal(entries([ALICE], renewing), [ALICE], max_revocations=0) is None
+
+
+def test_the_key_a_request_names_decides_a_reissue():
+    """A secret from before the key tag holds a generated key; a request with a CSR wants that CSR's key."""
+    key = pki.generate_private_key()
+    with_csr = dict(ALICE, csr=pki.build_csr(key, ALICE["subject"]))
+    assert plan([ALICE], {"alice": secret()})["alice"]["action"] == "keep"
+    entry = plan([with_csr], {"alice": secret()})["alice"]
+    assert (entry["action"], entry["reason"]) == ("reissue", "the request's key changed (a CSR of the user's own key)")
+    assert plan([with_csr], {"alice": secret(**{"dataplatform:key": uc.key_source(with_csr)})})["alice"]["action"] == "keep"
+    entry = plan([ALICE], {"alice": secret(**{"dataplatform:key": uc.key_source(with_csr)})})["alice"]
+    assert (entry["action"], entry["reason"]) == ("reissue", "the request's key changed (the platform makes the key again)")

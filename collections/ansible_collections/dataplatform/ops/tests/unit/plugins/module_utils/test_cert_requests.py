@@ -134,8 +134,8 @@ def test_a_privileged_request_names_its_approvers_or_is_a_problem_without_any(tm
 def _csr(common_name):
     from ansible_collections.dataplatform.ops.plugins.module_utils import pki
 
-    return pki.build_csr(pki.generate_private_key(), {"common_name": common_name, "organizational_unit": "DataEng",
-                                                       "organization": "Platform"})
+    subject = {"common_name": common_name, "organizational_unit": "DataEng", "organization": "Platform"}
+    return pki.build_csr(pki.generate_private_key(), subject)
 
 
 def _with_csr(request, csr):

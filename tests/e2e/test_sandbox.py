@@ -760,7 +760,9 @@ def test_a_scaled_in_node_waits_for_the_decommission_job_which_acts_as_its_servi
     assert result.returncode != 0 and "completed with ABANDON" in output, output[-4000:]
     assert "dp-local-nifi-main-nlb" in output, "the job reaches NiFi through the load balancer's name"
     assert [(action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
-            for action in moto.lifecycle_actions() if action["InstanceId"] == leaving] == [(leaving, "terminate", "ABANDON")]
+            for action in moto.lifecycle_actions()
+            if action["InstanceId"] == leaving and action["LifecycleHookName"] == "terminate"] == [
+        (leaving, "terminate", "ABANDON")]
     assert leaving not in {node["instance_id"] for node in hosts_of(sandbox, "nifi")}
     issued = [request["params"] for request in moto.requests() if request["action"] == "IssueCertificate"]
     assert [(params["TemplateArn"].rsplit("/", 2)[-2], params["Validity"]) for params in issued] == [

@@ -33,7 +33,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup package-cache venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
         lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
-        lock-airflow
+        lock-airflow execution-environment
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -77,6 +77,11 @@ lock-airflow: ## Refresh the airflow role's constraints.txt from an install on t
 
 host-image: setup package-cache ## Build the Debian 13 podman host image (only when its recipe changed)
 	@bash tests/harness/host-image.sh
+
+execution-environment: venv package-cache ## Build the AWX execution environment (execution-environment.yml) with podman
+	@EE_BASE_IMAGE=$${EE_BASE_IMAGE:-$$(bash tests/harness/host-image.sh)} \
+	  EE_BUILD_CA_BUNDLE=$${EE_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt} \
+	  bash scripts/build-execution-environment.sh
 
 terraform-config: $(TF_CLI_CONFIG_FILE)
 

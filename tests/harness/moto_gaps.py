@@ -81,6 +81,7 @@ missing answer is supplied here. Each emulation says what it checks and what it 
   request's ``aws:SecureTransport`` is true only for HTTPS requests (the sandbox's endpoint speaks
   HTTPS, like AWS's). Other context keys (``aws:SourceAccount``, ``aws:PrincipalArn``, …) are
   supplied only where moto supplies them; a key that is absent makes its condition false.
+* **EventBridge** (the lifecycle hooks' events and API destination targets): tests/harness/moto_events.py.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass, field
+
+try:
+    from tests.harness import moto_events
+except ImportError:  # the moto server's process, which imports the harness's modules by their own names
+    import moto_events
 
 LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions"
 PENDING_LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions/pending"
@@ -297,6 +303,8 @@ def _hold(group, state, hooks: list, transition: str) -> None:
                                   hook.default_result, _effective_timeout(hook.heartbeat_timeout), transition)
         _pending[(action.instance_id, hook.name)] = action
         _arm(action)
+        moto_events.lifecycle_action_event(group.autoscaling_backend, group, hook, action.instance_id, action.token,
+                                           transition)
 
 
 def _emulated_launch(original):
@@ -634,7 +642,11 @@ class GapsMiddleware:
                 _console_output[path[len(CONSOLE_OUTPUT_PATH):]] = text
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
+        served = moto_events.serve(environ, start_response)
+        if served is not None:
+            return served
         if path == "/moto-api/reset":
+            moto_events.forget()
             _forget_lifecycle_actions()
             with _lock:
                 _console_output.clear()
@@ -667,4 +679,5 @@ def install(app):
     AWSCertificateManagerBackend.request_certificate = _emulated_request_certificate(
         AWSCertificateManagerBackend.request_certificate)
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
+    moto_events.install(BACKEND_LOCK)
     return GapsMiddleware(app)

@@ -222,7 +222,7 @@ class MotoServer:
             [sys.executable, __file__, "--host", self.host, "--port", str(self.port), *tls_arguments, *imds_arguments],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env} if self.env else None,
+            env=self.process_environment(),
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -236,6 +236,13 @@ class MotoServer:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.endpoint} within {timeout:.0f}s")
+
+    def process_environment(self) -> dict[str, str]:
+        environment = {**os.environ, **(self.env or {})}
+        if self.tls:
+            # EventBridge's calls to API destinations (moto_events.py) trust what the clients trust.
+            environment.setdefault("DATAPLATFORM_EVENTS_CA_BUNDLE", str(self.tls.bundle))
+        return environment
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -264,6 +271,10 @@ class MotoServer:
         """Caps every lifecycle hook's timeout for actions started from now (None: the server's
         own setting again); moto_gaps.py's emulation."""
         self._call("POST", "/_dataplatform/lifecycle-timeout", b"" if seconds is None else str(seconds).encode())
+
+    def api_destination_invocations(self) -> list[dict]:
+        """Every API destination invocation since the last reset (moto_events.py's record)."""
+        return json.loads(self._call("GET", "/_dataplatform/api-destination-invocations"))
 
     def clear_requests(self) -> None:
         self._call("DELETE", REQUESTS_PATH)

@@ -174,6 +174,23 @@ module "nifi" {
   tags                  = local.tags
 }
 
+# A NiFi node's termination lifecycle action launches its decommission job in AWX (EventBridge API
+# destination), so scale-in needs nobody; without AWX (awx_url null) the action waits for its
+# hook's timeout or for someone to run ansible/playbooks/nifi-decommission.yml.
+module "lifecycle_events" {
+  source = "../../modules/lifecycle-events"
+  count  = var.awx_url == null ? 0 : 1
+
+  environment             = var.environment
+  awx_url                 = var.awx_url
+  autoscaling_group_names = [module.nifi.asg_name]
+  kms_key_arn             = module.kms.key_arn
+  alarm_topic_arn         = module.monitoring.alarm_topic_arn
+  tags                    = local.tags
+
+  permissions_boundary_arn = local.permissions_boundary_arn
+}
+
 module "airflow" {
   source = "../../modules/airflow"
 

@@ -44,6 +44,10 @@ airflow_api_domain_name  = "airflow.dev.dataplatform.internal"
 nifi_awx_callback_url    = null
 airflow_awx_callback_url = null
 
+# AWX, where EventBridge launches the NiFi decommission job (https://<awx>, no trailing slash); null
+# without AWX.
+awx_url = null
+
 load_balancer_deletion_protection = false
 
 database_instance_class              = "db.t4g.small"

@@ -52,3 +52,8 @@ output "ssh_user_ca_secret_name" {
   description = "Secret holding the SSH user CA's private key (upload it with ansible/playbooks/ssh-user-ca.yml)."
   value       = module.ssh_user_ca.secret_name
 }
+
+output "lifecycle_events" {
+  description = "The EventBridge wiring of NiFi's termination lifecycle actions to AWX (the connection whose token awx/configure.yml's user holds, the rule, the dead-letter queue, the launch URL), or null without awx_url."
+  value       = one(module.lifecycle_events)
+}

@@ -47,6 +47,7 @@ provider "aws" {
     ec2            = var.aws_endpoint_url
     elbv2          = var.aws_endpoint_url
     emrserverless  = var.aws_endpoint_url
+    events         = var.aws_endpoint_url
     glue           = var.aws_endpoint_url
     iam            = var.aws_endpoint_url
     kms            = var.aws_endpoint_url
@@ -54,6 +55,7 @@ provider "aws" {
     s3             = var.aws_endpoint_url
     secretsmanager = var.aws_endpoint_url
     sns            = var.aws_endpoint_url
+    sqs            = var.aws_endpoint_url
     ssm            = var.aws_endpoint_url
     sts            = var.aws_endpoint_url
   }

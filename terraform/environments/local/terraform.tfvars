@@ -50,6 +50,10 @@ airflow_api_domain_name  = "airflow.local.dataplatform.internal"
 nifi_awx_callback_url    = null
 airflow_awx_callback_url = null
 
+# AWX, where EventBridge launches the NiFi decommission job (https://<awx>, no trailing slash); null
+# without AWX. The sandbox sets its AWX stand-in's address (sandbox/awx_standin.py).
+awx_url = null
+
 load_balancer_deletion_protection = false
 
 database_instance_class              = "db.t4g.micro"

@@ -45,6 +45,10 @@ airflow_api_domain_name  = "airflow.prod.dataplatform.internal"
 nifi_awx_callback_url    = null
 airflow_awx_callback_url = null
 
+# AWX, where EventBridge launches the NiFi decommission job (https://<awx>, no trailing slash); null
+# without AWX.
+awx_url = null
+
 load_balancer_deletion_protection = true
 
 database_instance_class              = "db.m7g.large"

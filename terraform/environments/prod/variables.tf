@@ -255,3 +255,8 @@ variable "airflow_awx_callback_url" {
   description = "AWX provisioning callback URL of the job template that configures a new Airflow host, or null. Its host config key lives in the secret dataplatform/<env>/airflow/awx-host-config-key."
   type        = string
 }
+
+variable "awx_url" {
+  description = "AWX's base URL (https://<host>, no trailing slash) on which EventBridge launches the NiFi decommission job when a node enters its termination lifecycle hook, or null: no lifecycle events (terraform/modules/lifecycle-events)."
+  type        = string
+}

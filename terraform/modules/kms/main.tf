@@ -48,6 +48,16 @@ resource "aws_kms_key" "platform" {
         }
       },
       {
+        Sid       = "EventBridgeWritesFailedEventsToTheEncryptedDeadLetterQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+      {
         Sid       = "PrivateCaWritesItsCrlToTheEncryptedTruststoreBucket"
         Effect    = "Allow"
         Principal = { Service = "acm-pca.amazonaws.com" }

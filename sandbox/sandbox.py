@@ -76,6 +76,7 @@ from ansible_collections.dataplatform.ops.plugins.module_utils import identity, 
 from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
+from sandbox.awx_jobs import execution_environment_image  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
@@ -135,6 +136,8 @@ class Sandbox:
     imds_port: int = 5001
     # The VPC's range (the podman network's), the local environment's unless set.
     vpc_cidr: str = ""
+    # The AWX stand-in's port (sandbox/awx_standin.py), on loopback: EventBridge's API destination.
+    awx_port: int = 5443
 
     @classmethod
     def from_environment(cls) -> "Sandbox":
@@ -144,7 +147,14 @@ class Sandbox:
             aws_port=int(os.environ.get("SANDBOX_AWS_PORT", cls.aws_port)),
             imds_port=int(os.environ.get("SANDBOX_IMDS_PORT", cls.imds_port)),
             vpc_cidr=os.environ.get("SANDBOX_VPC_CIDR", ""),
+            awx_port=int(os.environ.get("SANDBOX_AWX_PORT", cls.awx_port)),
         )
+
+    def settings(self) -> dict[str, str]:
+        """The SANDBOX_* settings that make ``from_environment`` this sandbox, for its own processes."""
+        return {"SANDBOX_NAME": self.name, "SANDBOX_DIR": str(self.state_dir), "SANDBOX_AWS_PORT": str(self.aws_port),
+                "SANDBOX_IMDS_PORT": str(self.imds_port), "SANDBOX_VPC_CIDR": self.vpc_cidr,
+                "SANDBOX_AWX_PORT": str(self.awx_port)}
 
     # --- paths and names ------------------------------------------------------------------
 
@@ -195,6 +205,32 @@ class Sandbox:
     def ssh_ca_key(self) -> Path:
         """The sandbox's SSH user CA key: its private half only until it is in Secrets Manager."""
         return self.state_dir / "ssh-ca" / "user-ca"
+
+    @property
+    def awx_url(self) -> str:
+        """AWX's address as Terraform's awx_url names it: the stand-in, at an address its certificate
+        (the AWS endpoint's) names."""
+        return f"https://127.0.0.1:{self.awx_port}"
+
+    @property
+    def awx_dir(self) -> Path:
+        return self.state_dir / "awx"
+
+    @property
+    def awx_token(self) -> Path:
+        """The lifecycle-events user's token: the stand-in takes it, EventBridge's connection holds it."""
+        path = self.awx_dir / "token"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32) + "\n")
+        return path
+
+    @property
+    def awx_pid_file(self) -> Path:
+        return self.awx_dir / "standin.pid"
 
     @property
     def moto_pid_file(self) -> Path:
@@ -370,11 +406,83 @@ class Sandbox:
         self.terraform("init", "-input=false", "-reconfigure", "-lockfile=readonly",
                        f"-backend-config=path={self.terraform_state}")
         own = [f"aws_endpoint_url={self.endpoint}", f"ssh_user_ca_public_keys={json.dumps([self.ssh_ca_public_key()])}",
-               f"deploy_role_arn={deploy_role_arn}"]
+               f"deploy_role_arn={deploy_role_arn}", f"awx_url={self.awx_url}"]
         if self.vpc_cidr:
             own.append(f"vpc_cidr_block={self.vpc_cidr}")
         self.terraform("apply", "-input=false", "-auto-approve", PARALLELISM,
                        *(f"-var={item}" for item in [*own, *variables]))
+
+    # --- the AWX stand-in ------------------------------------------------------------------
+
+    def awx_pid(self) -> int | None:
+        try:
+            pid = int(self.awx_pid_file.read_text().split()[0])
+            os.kill(pid, 0)
+            return pid
+        except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
+            return None
+
+    def ensure_awx_standin(self) -> str:
+        """The execution environment's image built, the lifecycle-events token on EventBridge's
+        connection (awx/README.md's step in an account), and the stand-in running with that image.
+        Returns the image."""
+        image = execution_environment_image()
+        outputs = json.loads(self.terraform("output", "-json", "lifecycle_events").stdout or "null")
+        if outputs:
+            self.client("events").update_connection(
+                Name=outputs["connection_name"], AuthorizationType="API_KEY",
+                AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "Authorization",
+                                                          "ApiKeyValue": f"Bearer {self.awx_token.read_text().strip()}"}})
+        # The stand-in runs again when its image, its code or the job templates changed.
+        import hashlib
+
+        signature = hashlib.sha256("\n".join(
+            [image, *(path.read_text() for path in (ROOT / "sandbox" / "awx_standin.py", ROOT / "sandbox" / "awx_jobs.py",
+                                                     ROOT / "awx" / "objects.yml"))]).encode()).hexdigest()
+        signature_file = self.awx_dir / "signature"
+        if self.awx_pid() and signature_file.exists() and signature_file.read_text().strip() == signature:
+            return image
+        self.stop_awx_standin()
+        if not port_is_free(self.awx_port):
+            raise SandboxError(f"port {self.awx_port}, for the AWX stand-in, is taken by another program; "
+                               "set SANDBOX_AWX_PORT to a free port")
+        log_file = open(self.awx_dir / "standin.log", "ab")
+        process = subprocess.Popen([sys.executable, "-m", "sandbox.awx_standin", "--port", str(self.awx_port),
+                                    "--image", image], cwd=ROOT, env={**os.environ, **self.settings()},
+                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        self.awx_pid_file.write_text(f"{process.pid}\n")
+        signature_file.write_text(signature + "\n")
+        (self.awx_dir / "image").write_text(image + "\n")
+        deadline = time.monotonic() + 60
+        while port_is_free(self.awx_port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SandboxError(f"the AWX stand-in did not start; see {self.shown(self.awx_dir / 'standin.log')}")
+            time.sleep(0.2)
+        return image
+
+    def stop_awx_standin(self) -> None:
+        pid = self.awx_pid()
+        if pid:
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while self.awx_pid() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        self.awx_pid_file.unlink(missing_ok=True)
+
+    def awx_jobs(self) -> list[dict]:
+        """The stand-in's jobs, newest last (what AWX's job list shows)."""
+        jobs = []
+        for job_id in range(1, 10_000):
+            request = urllib.request.Request(f"{self.awx_url}/api/v2/jobs/{job_id}/", headers={
+                "Authorization": f"Bearer {self.awx_token.read_text().strip()}"})
+            try:
+                with self._open(request, timeout=10) as answer:
+                    jobs.append(json.loads(answer.read()))
+            except urllib.error.HTTPError as error:
+                if error.code == 404:
+                    break
+                raise
+        return jobs
 
     # --- the SSH user CA ------------------------------------------------------------------
 
@@ -664,6 +772,10 @@ class Sandbox:
                   f"({self.shown(self.load_balancers.configuration_file)}), configured from their state in moto",
                   f"  RDS            PostgreSQL in the container {self.rds_container}, "
                   f"{document['rds']['endpoint']}:{document['rds']['port']} ({self.rds_address})",
+                  f"  AWX            its job launch API on {self.awx_url} (sandbox/awx_standin.py, log "
+                  f"{self.shown(self.awx_dir / 'standin.log')}): EventBridge launches "
+                  f"dataplatform-{ENV}-nifi-decommission there when a NiFi node starts terminating; jobs run",
+                  "                 with ansible-runner in the execution environment's image (execution-environment.yml)",
                   "  NiFi           not installed: its distribution cannot be assembled here. Its TLS material,",
                   "                 nifi.properties and authorization files are in place on every NiFi host.",
                   "", "Converge again: make sandbox    Remove everything: make sandbox-down"]
@@ -733,6 +845,8 @@ class Sandbox:
                                       echo=False, profile=OPERATOR_PROFILE)
         with phase("load balancers (HAProxy in place of the NLB and ALB)"):
             self.configure_load_balancers(document)
+        with phase("AWX stand-in (EventBridge launches the decommission job; ansible-runner in the execution environment)"):
+            self.ensure_awx_standin()
         print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 
@@ -750,6 +864,8 @@ class Sandbox:
         stand_in.wait_for_first_checks(timeout=max((check.interval + check.timeout for check in checks), default=0) + 5)
 
     def down(self) -> None:
+        with phase("stop the AWX stand-in"):
+            self.stop_awx_standin()
         with phase("stop the load balancers' stand-in (HAProxy)"):
             self.load_balancers.stop()
         with phase("remove containers and network"):

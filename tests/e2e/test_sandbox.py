@@ -98,9 +98,11 @@ def sandbox(tmp_path_factory):
         "SANDBOX_AWS_PORT": str(free_port()),
         "SANDBOX_IMDS_PORT": str(free_port()),
         "SANDBOX_VPC_CIDR": vpc_cidr,
+        "SANDBOX_AWX_PORT": str(free_port()),
     }
     instance = Sandbox(name=name, state_dir=Path(settings["SANDBOX_DIR"]), aws_port=int(settings["SANDBOX_AWS_PORT"]),
-                       imds_port=int(settings["SANDBOX_IMDS_PORT"]), vpc_cidr=vpc_cidr)
+                       imds_port=int(settings["SANDBOX_IMDS_PORT"]), vpc_cidr=vpc_cidr,
+                       awx_port=int(settings["SANDBOX_AWX_PORT"]))
     instance.make_env = {**os.environ, **settings}
     try:
         yield instance
@@ -251,14 +253,15 @@ def test_make_sandbox_from_nothing(sandbox, report):
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:11] == [
+    assert [name for name, _ in phases][:12] == [
         f"moto server on {sandbox.endpoint}", "terraform apply terraform/bootstrap/local (the account's administrator)",
         "terraform apply terraform/environments/local (the deploy role)",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
         "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
         "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)",
         "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)",
-        "load balancers (HAProxy in place of the NLB and ALB)"]
+        "load balancers (HAProxy in place of the NLB and ALB)",
+        "AWX stand-in (EventBridge launches the decommission job; ansible-runner in the execution environment)"]
     hosts = recap(output)
     instances = sandbox.instances()
     assert sorted(hosts) == sorted(instance["instance_id"] for instance in instances)
@@ -296,7 +299,8 @@ def test_make_sandbox_from_nothing(sandbox, report):
     assert re.search(r"^  admin\s+CN=admin, OU=Operations, O=Platform", output, re.M)
     assert "python -m sandbox user-bundle <user>" in output and "ssh -F" in output
     for stand_in in ("the moto server on", "podman containers (Debian 13, systemd)", "PostgreSQL in the container",
-                     "NiFi           not installed", "ELB            HAProxy at the load balancers' addresses"):
+                     "NiFi           not installed", "ELB            HAProxy at the load balancers' addresses",
+                     f"AWX            its job launch API on {sandbox.awx_url}"):
         assert stand_in in output
     # Airflow really serves its API, through the load balancer, by its certificate's name.
     health = _airflow_api(sandbox, "/api/v2/monitor/health")
@@ -378,6 +382,40 @@ def test_check_diff_changes_nothing_and_calls_no_mutating_api(sandbox):
     assert actions, "the check run made no AWS request at all"
     mutating = sorted(action for action in actions if not READ_ONLY_ACTION.match(action.partition(":")[2]))
     assert not mutating, mutating
+
+
+def test_every_job_template_runs_in_the_execution_environment_as_awx_runs_it(sandbox, report):
+    """Each job template of awx/objects.yml, run the way AWX runs a job (sandbox/awx_jobs.py): a copy
+    of the project, the credentials injected by their credential type, ansible-runner in the
+    execution environment's image with podman. On the converged sandbox the converge templates
+    change nothing on any host; the user certificates' reconcile has nothing to do; the
+    provisioning callback's template, limited to one host as a callback limits it, changes nothing
+    either. A job starts with an empty private data directory, as in AWX, so its SSH login key and
+    certificate are made anew on the controller (the ssh_access role reports that, delegated to
+    localhost): the only changes a job reports."""
+    from sandbox.awx_jobs import AwxJobs, execution_environment_image
+
+    jobs = AwxJobs(sandbox, execution_environment_image())
+    kinds = [template["kind"] for template in jobs.templates()]
+    assert sorted(kinds) == sorted(["site", "nifi", "airflow", "user-certificates", "node-certificates",
+                                    "nifi-decommission", "callback"]), kinds
+    airflow_host = hosts_of(sandbox, "airflow")[0]["instance_id"]
+    timings = []
+    for kind, limit in (("site", None), ("nifi", None), ("airflow", None), ("node-certificates", None),
+                        ("user-certificates", None), ("callback", airflow_host)):
+        started = time.monotonic()
+        result = jobs.launch(kind, limit=limit)
+        timings.append(f"{kind} {time.monotonic() - started:.0f}s")
+        assert result.status == "successful", f"{kind}: {result.status}\n{result.stdout[-8000:]}"
+        on_hosts = [change for change in result.changes if change["delegated_to"] != "localhost"]
+        assert on_hosts == [], (kind, on_hosts)
+        assert {change["role"] for change in result.changes} <= {"ssh_access"}, (kind, result.changes)
+        if kind != "user-certificates":
+            reached = set(result.stats.get("ok") or {})
+            expected = {airflow_host} if limit else {instance["instance_id"] for instance in sandbox.instances()
+                                                     if kind in ("site", "node-certificates") or instance["role"] == kind}
+            assert expected <= reached, (kind, reached)
+    report("job templates in the execution environment: " + ", ".join(timings))
 
 
 def test_nifi_configuration_is_valid_and_the_same_on_every_node(sandbox, tmp_path, report):
@@ -739,31 +777,48 @@ def test_a_new_host_whose_converge_fails_is_replaced_at_the_hooks_timeout(sandbo
         moto.set_lifecycle_timeout(None)
 
 
-def test_a_scaled_in_node_waits_for_the_decommission_job_which_acts_as_its_service_identity(sandbox, report):
-    """Scale-in holds the leaving NiFi node in Terminating:Wait (its termination hook); the
-    decommission job, run as the automation role, has a one-day client certificate issued for the
-    nifi-decommission service identity (no person's), reaches NiFi through the load balancer's name
-    and completes the action. NiFi is not installed, so the load balancer has no healthy node and
-    the job completes with ABANDON and fails, which still lets the instance go."""
+def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sandbox, report):
+    """Scale-in holds the leaving NiFi node in Terminating:Wait (its termination hook). Nobody types
+    a command after it: the lifecycle action's event reaches EventBridge's rule, whose API
+    destination launches the decommission job template in AWX (the stand-in) with the instance as
+    its limit and the lifecycle-events user's token; the job runs in the execution environment as
+    the automation role, has a one-day client certificate issued for the nifi-decommission service
+    identity (no person's), reaches NiFi through the load balancer's name and completes the action.
+    NiFi is not installed, so the load balancer has no healthy node and the job completes with
+    ABANDON and fails, which still lets the instance go."""
     members = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
     moto = sandbox.moto()
     moto.clear_requests()
-    make(sandbox, "sandbox", f"SANDBOX_ARGS=--var nifi_desired_capacity={len(members) - 1} --no-converge")
-    waiting = [node for node in hosts_of(sandbox, "nifi") if node["lifecycle_state"] == "Terminating:Wait"]
-    assert len(waiting) == 1, hosts_of(sandbox, "nifi")
-    leaving = waiting[0]["instance_id"]
+    jobs_before = len(sandbox.awx_jobs())
     started = time.monotonic()
-    result = playbook(sandbox, "ansible/playbooks/nifi-decommission.yml", "-i", "inventories/terminating/local.aws_asg.yml",
-                      check=False)
-    output = result.stdout + result.stderr
-    report(f"scale-in: {leaving} held in Terminating:Wait, decommission job {time.monotonic() - started:.0f}s")
-    assert result.returncode != 0 and "completed with ABANDON" in output, output[-4000:]
+    make(sandbox, "sandbox", f"SANDBOX_ARGS=--var nifi_desired_capacity={len(members) - 1} --no-converge")
+    leaving = [node for node in members if node not in {other["instance_id"] for other in hosts_of(sandbox, "nifi")
+                                                           if other["lifecycle_state"] == "InService"}]
+    assert len(leaving) == 1, hosts_of(sandbox, "nifi")
+    leaving = leaving[0]
+
+    def completed():
+        return [(action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
+                for action in moto.lifecycle_actions()
+                if action["InstanceId"] == leaving and action["LifecycleHookName"] == "terminate"]
+
+    assert _until(completed, timeout=600) == [(leaving, "terminate", "ABANDON")]
+    report(f"scale-in: {leaving} decommissioned by the job EventBridge launched, "
+           f"{time.monotonic() - started:.0f}s after make sandbox began")
+    assert _until(lambda: leaving not in {node["instance_id"] for node in hosts_of(sandbox, "nifi")}, timeout=60)
+    (invocation,) = [record for record in moto.api_destination_invocations() if record["rule"].endswith("nifi-decommission")]
+    assert invocation["status"] == 201 and json.loads(invocation["body"]) == {"limit": leaving}, invocation
+    jobs = sandbox.awx_jobs()[jobs_before:]
+    assert [(job["name"], job["limit"]) for job in jobs] == [("dataplatform-local-nifi-decommission", leaving)], jobs
+
+    def finished():
+        job = sandbox.awx_jobs()[jobs_before]
+        return job if job["status"] not in ("pending", "running") else None
+
+    job = _until(finished, timeout=120)
+    output = (Path(job["private_data_dir"]) / "stdout.txt").read_text()
+    assert job["status"] == "failed" and "completed with ABANDON" in output, output[-4000:]
     assert "dp-local-nifi-main-nlb" in output, "the job reaches NiFi through the load balancer's name"
-    assert [(action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
-            for action in moto.lifecycle_actions()
-            if action["InstanceId"] == leaving and action["LifecycleHookName"] == "terminate"] == [
-        (leaving, "terminate", "ABANDON")]
-    assert leaving not in {node["instance_id"] for node in hosts_of(sandbox, "nifi")}
     issued = [request["params"] for request in moto.requests() if request["action"] == "IssueCertificate"]
     assert [(params["TemplateArn"].rsplit("/", 2)[-2], params["Validity"]) for params in issued] == [
         ("EndEntityClientAuthCertificate", {"Value": 1, "Type": "DAYS"})]

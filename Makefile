@@ -33,7 +33,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup package-cache venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
         lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
-        lock-airflow execution-environment
+        lock-airflow execution-environment spark spark-package
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -46,7 +46,7 @@ package-cache: setup ## Start the machine's Debian package cache for the test an
 
 venv: setup $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
 
-$(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/constraints.txt requirements/checkov.txt
+$(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/spark.txt requirements/constraints.txt requirements/checkov.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
@@ -135,6 +135,12 @@ terraform-check: venv terraform-config ## terraform fmt and validate of every mo
 
 molecule: venv package-cache ## Podman-host tests and every Molecule scenario
 	$(PYTEST) -m "podman or molecule" $(PYTEST_ARGS)
+
+spark: venv ## The Spark jobs on a local Spark (tests/spark; needs Java 17)
+	$(PYTEST) -m spark $(PYTEST_ARGS)
+
+spark-package: venv ## Build the Spark jobs' artifacts for EMR Serverless into .cache/spark/
+	$(BIN)/python spark/package.py --output $(ROOT)/.cache/spark
 
 e2e: venv package-cache terraform-config ## The whole sandbox, end to end
 	$(PYTEST) -m e2e $(PYTEST_ARGS)

@@ -154,6 +154,7 @@ _TIER_BY_FOLDER = {
     "podman": "podman",
     "molecule": "molecule",
     "e2e": "e2e",
+    "spark": "spark",
 }
 
 

@@ -1,0 +1,19 @@
+"""Orders of one ingestion date from bronze JSON lines to silver Parquet (and the quarantine).
+
+    spark-submit --py-files dataplatform_spark.zip bronze_to_silver.py --help
+
+The logic is in the package (dataplatform_spark.bronze_to_silver); spark/README.md has the contract.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    from dataplatform_spark import cli
+except ImportError:
+    # Run from a checkout without the zip: the package is beside this folder.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from dataplatform_spark import cli
+
+if __name__ == "__main__":
+    sys.exit(cli.main("bronze_to_silver"))

@@ -34,6 +34,13 @@ def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict
                 "user_ca_public_keys": []},
         "rds": {"endpoint": f"airflow-{env}.rds.{region}.amazonaws.com", "port": 5432, "db_name": "airflow",
                 "credentials_secret_arn": f"arn:aws:secretsmanager:{region}:123456789012:secret:rds-airflow-{env}"},
+        # As in an account; the sandbox's Terraform writes null for the first two (processing_enabled = false).
+        "processing": {"emr_serverless_application_id": "00fabcdefghij012",
+                       "spark_job_role_arn": f"arn:aws:iam::123456789012:role/dataplatform-{env}-spark-job",
+                       "spark_artifacts_uri": f"s3://dataplatform-{env}-artifacts/spark/",
+                       "spark_logs_uri": f"s3://dataplatform-{env}-logs/spark/"},
+        "glue": {"silver_database": f"dataplatform_{env}_silver", "gold_database": f"dataplatform_{env}_gold"},
+        "alerts": {"pipeline_topic_arn": f"arn:aws:sns:{region}:123456789012:dataplatform-{env}-pipeline-alerts"},
     }
     for key in PLATFORM_KEYS:
         node = document

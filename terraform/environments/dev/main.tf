@@ -118,6 +118,7 @@ module "monitoring" {
   lb_access_log_expire_after_days = var.log_retention_days
   force_destroy                   = var.force_destroy_buckets
   alarm_email_addresses           = var.alarm_email_addresses
+  pipeline_alert_email_addresses  = var.pipeline_alert_email_addresses
   auto_scaling_groups = {
     nifi    = { name = module.nifi.asg_name, min_size = var.nifi_min_size }
     airflow = { name = module.airflow.asg_name, min_size = var.airflow_min_size }
@@ -144,6 +145,12 @@ module "iam" {
   processing              = module.processing.application
   github_repository       = var.github_repository
   ssh_user_ca_secret_arn  = module.ssh_user_ca.secret_arn
+  pipeline = {
+    glue_catalog_arn   = module.glue_catalog.catalog_arn
+    glue_database_arns = [for layer in ["silver", "gold"] : module.glue_catalog.database_arns[layer]]
+    glue_table_arns    = [for table in values(module.glue_catalog.tables) : table.arn]
+    alerts_topic_arn   = module.monitoring.pipeline_alerts_topic_arn
+  }
 
   permissions_boundary_arn = local.permissions_boundary_arn
 
@@ -262,6 +269,20 @@ module "platform_parameter" {
     port                   = module.airflow.db_port
     db_name                = module.airflow.db_name
     credentials_secret_arn = module.airflow.db_credentials_secret_arn
+  }
+  # The application and its role are null where processing_enabled is off (left_out says so).
+  processing = {
+    emr_serverless_application_id = try(module.processing.application.application_id, null)
+    spark_job_role_arn            = try(module.processing.application.job_role_arn, null)
+    spark_artifacts_uri           = module.processing.artifacts_uri
+    spark_logs_uri                = module.processing.logs_uri
+  }
+  glue = {
+    silver_database = module.glue_catalog.database_names["silver"]
+    gold_database   = module.glue_catalog.database_names["gold"]
+  }
+  alerts = {
+    pipeline_topic_arn = module.monitoring.pipeline_alerts_topic_arn
   }
 }
 

@@ -28,6 +28,15 @@ output "pca_arn" {
   value       = module.pki.arn
 }
 
+output "pipeline" {
+  description = "What the DAGs run and write: the Spark application and its job role (null where processing is off), the Glue tables by name and the pipeline alert topic."
+  value = {
+    spark_application = module.processing.application
+    glue_tables       = module.glue_catalog.tables
+    alerts_topic_arn  = module.monitoring.pipeline_alerts_topic_arn
+  }
+}
+
 output "dashboard_name" {
   description = "CloudWatch dashboard of the environment."
   value       = module.monitoring.dashboard_name

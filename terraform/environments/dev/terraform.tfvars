@@ -65,7 +65,8 @@ processing_enabled           = true
 processing_maximum_vcpus     = 16
 processing_maximum_memory_gb = 64
 
-alarm_email_addresses = []
+alarm_email_addresses          = []
+pipeline_alert_email_addresses = []
 
 # Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
 automation_trusted_principal_arns = []

@@ -75,7 +75,8 @@ processing_enabled           = false
 processing_maximum_vcpus     = 4
 processing_maximum_memory_gb = 16
 
-alarm_email_addresses = []
+alarm_email_addresses          = []
+pipeline_alert_email_addresses = []
 
 # Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
 automation_trusted_principal_arns = []

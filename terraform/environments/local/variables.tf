@@ -246,6 +246,11 @@ variable "alarm_email_addresses" {
   type        = list(string)
 }
 
+variable "pipeline_alert_email_addresses" {
+  description = "Addresses notified of failed and late pipeline runs (the DAGs publish them to their own topic, apart from the platform's alarms)."
+  type        = list(string)
+}
+
 variable "nifi_awx_callback_url" {
   description = "AWX provisioning callback URL of the job template that configures a new NiFi node, or null. Its host config key lives in the secret dataplatform/<env>/nifi/awx-host-config-key."
   type        = string

@@ -65,7 +65,8 @@ processing_enabled           = true
 processing_maximum_vcpus     = 32
 processing_maximum_memory_gb = 128
 
-alarm_email_addresses = ["dataplatform-alerts@example.com"]
+alarm_email_addresses          = ["dataplatform-alerts@example.com"]
+pipeline_alert_email_addresses = ["dataplatform-pipelines@example.com"]
 
 # Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
 automation_trusted_principal_arns = []

@@ -18,6 +18,12 @@ variable "layers" {
     condition     = alltrue([for layer in keys(var.layers) : can(regex("^[a-z][a-z0-9_]*$", layer))])
     error_message = "layer names must be lower-case letters, digits and underscores, starting with a letter."
   }
+
+  # The pipeline's tables (main.tf) live in these two.
+  validation {
+    condition     = contains(keys(var.layers), "silver") && contains(keys(var.layers), "gold")
+    error_message = "layers must include silver and gold: the pipeline's tables are created in them."
+  }
 }
 
 variable "tags" {

@@ -141,8 +141,10 @@ data "aws_iam_policy_document" "host" {
   dynamic "statement" {
     for_each = each.key == "airflow" && var.processing != null ? [var.processing] : []
     content {
-      sid       = "RunSparkJobs"
-      actions   = ["emr-serverless:StartJobRun", "emr-serverless:GetJobRun", "emr-serverless:CancelJobRun", "emr-serverless:ListJobRuns", "emr-serverless:GetApplication", "emr-serverless:GetDashboardForJobRun"]
+      sid = "RunSparkJobs"
+      # Airflow's operator starts the application itself when it finds it stopped (it stops when
+      # idle), before it submits the run.
+      actions   = ["emr-serverless:GetApplication", "emr-serverless:StartApplication", "emr-serverless:StartJobRun", "emr-serverless:GetJobRun", "emr-serverless:CancelJobRun", "emr-serverless:ListJobRuns", "emr-serverless:GetDashboardForJobRun"]
       resources = [statement.value.application_arn, "${statement.value.application_arn}/jobruns/*"]
     }
   }
@@ -157,6 +159,41 @@ data "aws_iam_policy_document" "host" {
         test     = "StringEquals"
         variable = "iam:PassedToService"
         values   = ["emr-serverless.amazonaws.com"]
+      }
+    }
+  }
+
+  # The DAG registers the partitions Spark wrote; it neither creates nor changes tables (Terraform
+  # owns their schema) and touches no other layer's.
+  dynamic "statement" {
+    for_each = each.key == "airflow" ? [var.pipeline] : []
+    content {
+      sid       = "RegisterPartitionsOfThePipelinesTables"
+      actions   = ["glue:GetTable", "glue:GetPartition", "glue:GetPartitions", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition"]
+      resources = concat([statement.value.glue_catalog_arn], statement.value.glue_database_arns, statement.value.glue_table_arns)
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "airflow" ? [var.pipeline] : []
+    content {
+      sid       = "AlertOnFailedAndLateRuns"
+      actions   = ["sns:Publish"]
+      resources = [statement.value.alerts_topic_arn]
+    }
+  }
+
+  # The alert topic is encrypted with the platform key: SNS uses it on the publisher's behalf.
+  dynamic "statement" {
+    for_each = each.key == "airflow" ? [var.pipeline] : []
+    content {
+      sid       = "UseThePlatformKeyForAlerts"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sns.${local.region}.amazonaws.com"]
       }
     }
   }

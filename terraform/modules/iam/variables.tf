@@ -65,6 +65,21 @@ variable "processing" {
   default = null
 }
 
+variable "pipeline" {
+  description = "What the DAGs on the Airflow hosts use besides Spark: the Glue catalog, databases and tables they register partitions in, and the SNS topic they publish failed and late runs to."
+  type = object({
+    glue_catalog_arn   = string
+    glue_database_arns = list(string)
+    glue_table_arns    = list(string)
+    alerts_topic_arn   = string
+  })
+
+  validation {
+    condition     = length(var.pipeline.glue_database_arns) > 0 && length(var.pipeline.glue_table_arns) > 0 && alltrue([for arn in concat([var.pipeline.glue_catalog_arn, var.pipeline.alerts_topic_arn], var.pipeline.glue_database_arns, var.pipeline.glue_table_arns) : !strcontains(arn, "*")])
+    error_message = "pipeline must name its catalog, databases, tables and topic, without wildcards."
+  }
+}
+
 variable "github_repository" {
   description = "GitHub repository (owner/name) whose certificate workflow may assume the cert issuer role."
   type        = string

@@ -157,6 +157,27 @@ locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
 }
 
+# --- Pipeline alerts ------------------------------------------------------------------------
+
+# A topic of its own rather than the alarm topic: the DAGs publish here from the Airflow hosts,
+# which run the data engineers' code, and a host that could publish to the alarm topic could
+# forge (or answer with a false OK) any alarm of the platform. Failed and late DAG runs also
+# reach whoever owns the pipelines, who are not necessarily the platform's on-call.
+resource "aws_sns_topic" "pipeline_alerts" {
+  name              = "${local.name}-pipeline-alerts"
+  display_name      = "Data platform ${var.environment}: pipeline alerts"
+  kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "pipeline_alert_email" {
+  for_each = toset(var.pipeline_alert_email_addresses)
+
+  topic_arn = aws_sns_topic.pipeline_alerts.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
 resource "aws_cloudwatch_metric_alarm" "asg_capacity" {
   for_each = var.auto_scaling_groups
 

@@ -13,6 +13,11 @@ output "alarm_topic_arn" {
   value       = aws_sns_topic.alarms.arn
 }
 
+output "pipeline_alerts_topic_arn" {
+  description = "SNS topic the DAGs publish failed and late runs to (the Airflow hosts may publish to it, nothing else of theirs may)."
+  value       = aws_sns_topic.pipeline_alerts.arn
+}
+
 output "dashboard_name" {
   description = "Name of the environment's CloudWatch dashboard."
   value       = aws_cloudwatch_dashboard.platform.dashboard_name

@@ -57,6 +57,17 @@ variable "alarm_email_addresses" {
   }
 }
 
+variable "pipeline_alert_email_addresses" {
+  description = "Addresses subscribed to the pipeline alert topic, which the DAGs publish failed and late runs to (each confirms by email)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.pipeline_alert_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "pipeline_alert_email_addresses must be e-mail addresses."
+  }
+}
+
 variable "auto_scaling_groups" {
   description = "Auto Scaling Groups to watch, by role: their name and minimum size."
   type = map(object({

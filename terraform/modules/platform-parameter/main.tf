@@ -39,6 +39,19 @@ locals {
       db_name                = var.rds.db_name
       credentials_secret_arn = var.rds.credentials_secret_arn
     }
+    processing = {
+      emr_serverless_application_id = var.processing.emr_serverless_application_id
+      spark_job_role_arn            = var.processing.spark_job_role_arn
+      spark_artifacts_uri           = var.processing.spark_artifacts_uri
+      spark_logs_uri                = var.processing.spark_logs_uri
+    }
+    glue = {
+      silver_database = var.glue.silver_database
+      gold_database   = var.glue.gold_database
+    }
+    alerts = {
+      pipeline_topic_arn = var.alerts.pipeline_topic_arn
+    }
   }
 }
 

@@ -68,6 +68,41 @@ variable "rds" {
   })
 }
 
+variable "processing" {
+  description = "Spark on EMR Serverless: the application and the role its jobs run as (both null where processing is switched off), the S3 prefixes the Spark package is published under and the jobs log to."
+  type = object({
+    emr_serverless_application_id = string
+    spark_job_role_arn            = string
+    spark_artifacts_uri           = string
+    spark_logs_uri                = string
+  })
+
+  validation {
+    condition     = (var.processing.emr_serverless_application_id == null) == (var.processing.spark_job_role_arn == null)
+    error_message = "processing.emr_serverless_application_id and processing.spark_job_role_arn are both set or both null."
+  }
+
+  validation {
+    condition     = alltrue([for uri in [var.processing.spark_artifacts_uri, var.processing.spark_logs_uri] : can(regex("^s3://[a-z0-9][a-z0-9.-]+/([^/]+/)+$", uri))])
+    error_message = "processing.spark_artifacts_uri and processing.spark_logs_uri must be S3 prefixes, s3://<bucket>/<prefix>/."
+  }
+}
+
+variable "glue" {
+  description = "Glue databases of the layers the pipeline writes tables in."
+  type = object({
+    silver_database = string
+    gold_database   = string
+  })
+}
+
+variable "alerts" {
+  description = "Where the DAGs send failed and late runs: the pipeline alert topic."
+  type = object({
+    pipeline_topic_arn = string
+  })
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)

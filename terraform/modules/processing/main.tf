@@ -9,6 +9,11 @@ locals {
   name      = "dataplatform-${var.environment}-spark"
   count     = var.enabled ? 1 : 0
   glue_base = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+
+  # The job role's S3 grants and the URIs the platform document hands to Airflow come from these
+  # two prefixes alone, so what a DAG is told and what the jobs may touch cannot drift apart.
+  artifacts_bucket = element(split(":::", var.bucket_arns.artifacts), 1)
+  logs_bucket      = element(split(":::", var.bucket_arns.logs), 1)
 }
 
 resource "aws_security_group" "spark" {
@@ -124,10 +129,11 @@ data "aws_iam_policy_document" "job" {
     resources = [var.bucket_arns.bronze, var.bucket_arns.silver, var.bucket_arns.gold, var.bucket_arns.artifacts, var.bucket_arns.logs]
   }
 
+  # Job code only: the rest of the artifacts bucket (the NiFi distribution, wheels) is not Spark's.
   statement {
     sid       = "ReadBronzeAndJobCode"
     actions   = ["s3:GetObject"]
-    resources = ["${var.bucket_arns.bronze}/*", "${var.bucket_arns.artifacts}/*"]
+    resources = ["${var.bucket_arns.bronze}/*", "${var.bucket_arns.artifacts}/${var.artifacts_prefix}*"]
   }
 
   statement {
@@ -139,7 +145,7 @@ data "aws_iam_policy_document" "job" {
   statement {
     sid       = "WriteJobLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${var.bucket_arns.logs}/spark/*"]
+    resources = ["${var.bucket_arns.logs}/${var.logs_prefix}*"]
   }
 
   statement {

@@ -34,6 +34,28 @@ variable "bucket_arns" {
   }
 }
 
+variable "artifacts_prefix" {
+  description = "Prefix of the artifacts bucket the Spark package and entry scripts are published under (the jobs read only this prefix)."
+  type        = string
+  default     = "spark/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_.-]+/)+$", var.artifacts_prefix))
+    error_message = "artifacts_prefix must be a key prefix ending in a slash, for example spark/."
+  }
+}
+
+variable "logs_prefix" {
+  description = "Prefix of the logs bucket the jobs write their driver and executor logs under (the only place they write logs)."
+  type        = string
+  default     = "spark/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9_.-]+/)+$", var.logs_prefix))
+    error_message = "logs_prefix must be a key prefix ending in a slash, for example spark/."
+  }
+}
+
 variable "glue_database_names" {
   description = "Glue databases the jobs read and write tables in."
   type        = list(string)

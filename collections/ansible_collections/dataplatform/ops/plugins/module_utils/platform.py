@@ -45,6 +45,21 @@ PLATFORM_KEYS = (
     "rds.port",
     "rds.db_name",
     "rds.credentials_secret_arn",
+    "processing.emr_serverless_application_id",
+    "processing.spark_job_role_arn",
+    "processing.spark_artifacts_uri",
+    "processing.spark_logs_uri",
+    "glue.silver_database",
+    "glue.gold_database",
+    "alerts.pipeline_topic_arn",
+)
+
+# Keys whose value is null where the environment's switch leaves out what they name
+# (processing_enabled = false: the sandbox, or Spark run outside EMR Serverless). They are
+# still in the document, so that a reader tells "switched off" from "forgotten".
+SWITCHABLE_PLATFORM_KEYS = (
+    "processing.emr_serverless_application_id",
+    "processing.spark_job_role_arn",
 )
 
 
@@ -72,15 +87,22 @@ def secret_name(env, *parts):
 
 
 def missing_platform_keys(document):
-    """The keys of ``PLATFORM_KEYS`` absent (or empty) in a platform document, in order."""
+    """The keys of ``PLATFORM_KEYS`` absent (or empty) in a platform document, in order.
+
+    A key of ``SWITCHABLE_PLATFORM_KEYS`` may be null (switched off), not absent or empty.
+    """
     missing = []
     for key in PLATFORM_KEYS:
         node = document
+        present = True
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
                 node = None
+                present = False
                 break
             node = node[part]
+        if node is None and present and key in SWITCHABLE_PLATFORM_KEYS:
+            continue
         if node in (None, ""):
             missing.append(key)
     return missing

@@ -554,6 +554,14 @@ def test_airflow_runs_the_sample_dag_from_the_dags_bucket(sandbox, report):
     assert dag["dag_id"] == "bronze_to_silver"
     errors = ssh_run(sandbox, address, "sudo", "/usr/local/bin/airflow", "dags", "list-import-errors", "--output", "json")
     assert errors.returncode == 0 and json.loads(errors.stdout.strip().splitlines()[-1]) == [], errors.stdout[-2000:]
+    # The orders pipeline is loaded too, paused as every new DAG, with its Spark jobs published.
+    pipeline = _until(lambda: _airflow_api(sandbox, "/api/v2/dags/orders_pipeline", token), timeout=120)
+    assert pipeline["is_paused"] is True and pipeline["bundle_name"] == "dags-bucket", pipeline
+    artifacts = document["processing"]["spark_artifacts_uri"]
+    artifacts_bucket, artifacts_prefix = artifacts[len("s3://"):].split("/", 1)
+    published = {entry["Key"][len(artifacts_prefix):] for entry in s3.list_objects_v2(
+        Bucket=artifacts_bucket, Prefix=artifacts_prefix).get("Contents", [])}
+    assert {"dataplatform_spark.zip", "jobs/bronze_to_silver.py", "jobs/silver_to_gold.py"} <= published, published
 
     connection = ssh_run(sandbox, address, "sudo", "/usr/local/bin/airflow", "connections", "get", "nifi_api", "--output", "json")
     nifi_api = json.loads(connection.stdout.strip().splitlines()[-1])[0]

@@ -349,12 +349,7 @@ class Sandbox:
             return False
 
     def moto_pid(self) -> int | None:
-        try:
-            pid = int(self.moto_pid_file.read_text())
-            os.kill(pid, 0)
-            return pid
-        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
-            return None
+        return running_pid(self.moto_pid_file)
 
     def ensure_moto(self) -> bool:
         """Starts the moto server unless this sandbox's one runs; True when it was started."""
@@ -374,14 +369,7 @@ class Sandbox:
         return True
 
     def stop_moto(self) -> None:
-        pid = self.moto_pid()
-        if pid:
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while self.moto_pid() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if self.moto_pid():
-                os.killpg(pid, signal.SIGKILL)
+        stop_process_group(self.moto_pid)
         self.moto_pid_file.unlink(missing_ok=True)
 
     # --- terraform ------------------------------------------------------------------------
@@ -415,12 +403,7 @@ class Sandbox:
     # --- the AWX stand-in ------------------------------------------------------------------
 
     def awx_pid(self) -> int | None:
-        try:
-            pid = int(self.awx_pid_file.read_text().split()[0])
-            os.kill(pid, 0)
-            return pid
-        except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
-            return None
+        return running_pid(self.awx_pid_file)
 
     def ensure_awx_standin(self) -> str:
         """The execution environment's image built, the lifecycle-events token on EventBridge's
@@ -461,12 +444,7 @@ class Sandbox:
         return image
 
     def stop_awx_standin(self) -> None:
-        pid = self.awx_pid()
-        if pid:
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while self.awx_pid() and time.monotonic() < deadline:
-                time.sleep(0.2)
+        stop_process_group(self.awx_pid)
         self.awx_pid_file.unlink(missing_ok=True)
 
     def awx_jobs(self) -> list[dict]:
@@ -874,6 +852,28 @@ class Sandbox:
             self.stop_moto()
         with phase(f"remove {self.shown(self.state_dir)}"):
             shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def running_pid(pid_file: Path) -> int | None:
+    """The process id in ``pid_file`` while that process runs."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
+        return None
+
+
+def stop_process_group(running) -> None:
+    """Stops the process group of ``running()``'s process: SIGTERM, then SIGKILL after 10 seconds."""
+    pid = running()
+    if pid:
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if running():
+            os.killpg(pid, signal.SIGKILL)
 
 
 def port_is_free(port: int) -> bool:

@@ -803,8 +803,11 @@ def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sand
     started = time.monotonic()
     make(sandbox, "sandbox", f"SANDBOX_ARGS=--var nifi_desired_capacity={len(members) - 1} --no-converge")
     # The job may have let the node go before make returns: leaving is waiting to terminate, or gone.
+    # Only a node that was in service counts: an earlier test's replacement may still be launching
+    # (Pending:Wait), and its launch hook's timeout may end it meanwhile.
     now = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
-    leaving = [node for node in members if now.get(node, "gone") in ("gone", "Terminating:Wait", "Terminating:Proceed")]
+    leaving = [node for node, state in members.items() if state == "InService"
+               and now.get(node, "gone") in ("gone", "Terminating:Wait", "Terminating:Proceed")]
     assert len(leaving) == 1, (members, now)
     leaving = leaving[0]
 

@@ -36,9 +36,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-# The sandbox account administrator's key (sandbox/sandbox.py, OPERATOR_KEY): the identity of AWX's
-# execution node here.
-OPERATOR_KEY = "sandbox"
 AWX_OBJECTS = ROOT / "awx" / "objects.yml"
 # The variables of the sandbox's environment a job also needs: where AWS is, the hosts' view of it
 # and the Airflow wheelhouse. Everything else of the job's environment comes from its credentials.
@@ -107,6 +104,9 @@ class ExecutionNodeIdentity:
     def __init__(self):
         import http.server
         import threading
+
+        # The sandbox account administrator's key: the identity of AWX's execution node here.
+        from sandbox.sandbox import OPERATOR_KEY
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(handler):  # noqa: N802,N805 - http.server's name; the handler's own self
@@ -183,7 +183,7 @@ def job_templates(objects: dict, environment: str, account_id: str) -> list[dict
             "extra_vars": {"dataplatform_env": environment, **(entry.get("extra_vars") or {})},
             "aws_credentials": [aws_credential(key) for key in entry["credentials"] if key in roles],
             # configure.yml's inventory sources read the groups as the automation role.
-            "inventory_credentials": [aws_credential("automation_credential")],
+            "inventory_credential": aws_credential("automation_credential"),
         })
     return templates
 
@@ -274,7 +274,7 @@ class AwxJobs:
         import ansible_runner
 
         source_environment = dict(environment)
-        automation = next(credential for credential in template["inventory_credentials"])
+        automation = template["inventory_credential"]
         source_environment.update(inject(self.objects, automation["credential_type"],
                                          {**automation["inputs"], "credential_source": "EcsContainer"},
                                          private_data_dir / "env" / "inventory-update", "/runner/env/inventory-update"))
@@ -339,7 +339,3 @@ def reported_changes(events) -> list[dict]:
                             "delegated_to": (result.get("_ansible_delegated_vars") or {}).get("ansible_host")})
     return changes
 
-
-def summary(result: JobResult) -> str:
-    return json.dumps({"template": result.template, "status": result.status, "changed": result.changed(),
-                       "failed": result.failed_hosts()})

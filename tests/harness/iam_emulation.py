@@ -426,6 +426,29 @@ def _s3_request_with_decoded_path(original):
     return create_aws_request
 
 
+def _signed_headers_as_named(original):
+    """A signature covers every header its ``SignedHeaders`` names, as AWS verifies it; moto signs
+    the request again with botocore, which never signs ``User-Agent`` (among others), so a request
+    from an SDK that signs it (the AWS SDK for Java v1, which Spark's S3A connector uses) failed as
+    SignatureDoesNotMatch."""
+    def create_auth(self, credentials):
+        auth = original(self, credentials)
+        named = set(self._get_string_between("SignedHeaders=", ",", self._headers.get("Authorization", "")).split(";"))
+        default = auth.headers_to_sign
+
+        def headers_to_sign(request):
+            header_map = default(request)
+            for name, value in request.headers.items():
+                if name.lower() in named and name.lower() not in header_map:
+                    header_map[name.lower()] = value
+            return header_map
+
+        auth.headers_to_sign = headers_to_sign
+        return auth
+
+    return create_auth
+
+
 def _delete_objects_per_key(original):
     """DeleteObjects is authorized as s3:DeleteObject on each key (moto checks the bucket's ARN,
     which no object permission matches, and then refuses every key). Here every key must be
@@ -484,10 +507,12 @@ def install(request_context=None) -> None:
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authorize(
         ActionAuthenticatorMixin._authenticate_and_authorize_action)
-    from moto.iam.access_control import IAMRequestBase, S3IAMRequest
+    from moto.iam.access_control import IAMRequest, IAMRequestBase, S3IAMRequest
 
     IAMRequestBase.check_action_permitted = _within_the_boundary(IAMRequestBase.check_action_permitted)
 
     S3IAMRequest._create_aws_request = _s3_request_with_decoded_path(S3IAMRequest._create_aws_request)
+    S3IAMRequest._create_auth = _signed_headers_as_named(S3IAMRequest._create_auth)
+    IAMRequest._create_auth = _signed_headers_as_named(IAMRequest._create_auth)
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _delete_objects_per_key(
         ActionAuthenticatorMixin._authenticate_and_authorize_s3_action)

@@ -82,6 +82,8 @@ missing answer is supplied here. Each emulation says what it checks and what it 
   HTTPS, like AWS's). Other context keys (``aws:SourceAccount``, ``aws:PrincipalArn``, …) are
   supplied only where moto supplies them; a key that is absent makes its condition false.
 * **EventBridge** (the lifecycle hooks' events and API destination targets): tests/harness/moto_events.py.
+* **EMR Serverless** (application states, the execution role's trust, job runs on a local Spark
+  behind a named switch): tests/harness/moto_emr_serverless.py.
 """
 
 from __future__ import annotations
@@ -93,8 +95,9 @@ import uuid
 from dataclasses import dataclass, field
 
 try:
-    from tests.harness import moto_events
+    from tests.harness import moto_emr_serverless, moto_events
 except ImportError:  # the moto server's process, which imports the harness's modules by their own names
+    import moto_emr_serverless
     import moto_events
 
 LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions"
@@ -642,11 +645,13 @@ class GapsMiddleware:
                 _console_output[path[len(CONSOLE_OUTPUT_PATH):]] = text
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
-        served = moto_events.serve(environ, start_response)
-        if served is not None:
-            return served
+        for emulation in (moto_events, moto_emr_serverless):
+            served = emulation.serve(environ, start_response)
+            if served is not None:
+                return served
         if path == "/moto-api/reset":
             moto_events.forget()
+            moto_emr_serverless.forget()
             _forget_lifecycle_actions()
             with _lock:
                 _console_output.clear()
@@ -680,4 +685,5 @@ def install(app):
         AWSCertificateManagerBackend.request_certificate)
     IAMPolicyStatement.is_action_permitted = _is_action_permitted
     moto_events.install(BACKEND_LOCK)
+    moto_emr_serverless.install(BACKEND_LOCK)
     return GapsMiddleware(app)

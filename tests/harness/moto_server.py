@@ -158,6 +158,9 @@ class CountingMiddleware:
 
             with self.backend_lock:
                 chunks = list(self.app(environ, recording_start_response))
+            if entry.get("status", 500) >= 400:
+                # The refusal's own words (a signature mismatch, a missing permission), for whoever reads the log.
+                entry["error"] = b"".join(chunks)[:500].decode("utf-8", "replace")
             if invocation and entry.get("status", 500) < 400 and environ.get("REQUEST_METHOD") != "GET":
                 with self.lock:
                     self.answers[invocation] = (answer["status"], answer["headers"], b"".join(chunks))
@@ -242,6 +245,8 @@ class MotoServer:
         if self.tls:
             # EventBridge's calls to API destinations (moto_events.py) trust what the clients trust.
             environment.setdefault("DATAPLATFORM_EVENTS_CA_BUNDLE", str(self.tls.bundle))
+            # Local Spark's JVM reaches the server over S3A (moto_emr_serverless.py) and trusts its CA.
+            environment.setdefault("DATAPLATFORM_ENDPOINT_CA_CERTIFICATE", str(self.tls.ca_pem))
         return environment
 
     def stop(self) -> None:
@@ -275,6 +280,10 @@ class MotoServer:
     def api_destination_invocations(self) -> list[dict]:
         """Every API destination invocation since the last reset (moto_events.py's record)."""
         return json.loads(self._call("GET", "/_dataplatform/api-destination-invocations"))
+
+    def emr_serverless_job_runs(self) -> list[dict]:
+        """Every EMR Serverless job run since the last reset, with its driver's output (moto_emr_serverless.py)."""
+        return json.loads(self._call("GET", "/_dataplatform/emr-serverless/job-runs"))
 
     def clear_requests(self) -> None:
         self._call("DELETE", REQUESTS_PATH)

@@ -21,7 +21,9 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
   DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
   reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
-  key has percent-encoded characters is checked over the path as sent (moto used the decoded path). S3 (bucket and object
+  key has percent-encoded characters is checked over the path as sent (moto used the decoded path); every signature
+  covers each header its ``SignedHeaders`` names (moto dropped ``User-Agent``, which Spark's S3A connector
+  signs), and a request without a body the hash of nothing (moto hashed its parsed parameters: a REST GET failed). S3 (bucket and object
   ARNs), STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
   does, which a policy with named resources does not match: an unlisted action is refused, never
   allowed by mistake.
@@ -449,6 +451,23 @@ def _signed_headers_as_named(original):
     return create_auth
 
 
+def _bodiless_request_signed_over_nothing(original):
+    """A request without a body (a REST API's GET, HEAD or DELETE: EMR Serverless's GetApplication)
+    is signed over the hash of nothing; moto signed it again over its parsed parameters, so such a
+    request from a role session failed as SignatureDoesNotMatch."""
+    def create_aws_request(self):
+        if self._body or self._method not in ("GET", "HEAD", "DELETE"):
+            return original(self)
+        parsed = self._data
+        self._data = b""
+        try:
+            return original(self)
+        finally:
+            self._data = parsed
+
+    return create_aws_request
+
+
 def _delete_objects_per_key(original):
     """DeleteObjects is authorized as s3:DeleteObject on each key (moto checks the bucket's ARN,
     which no object permission matches, and then refuses every key). Here every key must be
@@ -514,5 +533,6 @@ def install(request_context=None) -> None:
     S3IAMRequest._create_aws_request = _s3_request_with_decoded_path(S3IAMRequest._create_aws_request)
     S3IAMRequest._create_auth = _signed_headers_as_named(S3IAMRequest._create_auth)
     IAMRequest._create_auth = _signed_headers_as_named(IAMRequest._create_auth)
+    IAMRequest._create_aws_request = _bodiless_request_signed_over_nothing(IAMRequest._create_aws_request)
     ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _delete_objects_per_key(
         ActionAuthenticatorMixin._authenticate_and_authorize_s3_action)

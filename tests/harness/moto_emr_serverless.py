@@ -8,7 +8,8 @@ submitted, without running anything: a DAG would go green on a job that never ra
   StopApplication STOPPED. A job run submitted to a CREATED or STOPPED application that has
   auto-start on starts it (AWS refuses the run when auto-start is off). An application with
   auto-stop on goes back to STOPPED after its idle timeout with no job run left. Update and Delete
-  keep moto's check (CREATED or STOPPED only), which now means what it does in AWS.
+  keep moto's check (CREATED or STOPPED only), which now means what it does in AWS. The requested
+  ``architecture`` is kept (moto drops it; AWS's default is X86_64).
 * **The execution role.** EMR Serverless assumes the job's role as the service principal
   ``emr-serverless.amazonaws.com``: a role whose trust policy does not allow that (its conditions
   on ``aws:SourceAccount`` and ``aws:SourceArn`` evaluated) fails the run, as in AWS. The job then
@@ -147,6 +148,21 @@ def _arm_auto_stop(backend, application_id: str) -> None:
     if previous:
         previous.cancel()
     timer.start()
+
+
+def _keeps_the_architecture(original):
+    """CreateApplication and UpdateApplication keep the requested ``architecture`` (moto drops it,
+    so GetApplication answered none and Terraform planned to set it on every run); AWS's default
+    is X86_64."""
+    def respond(self):
+        answer = original(self)
+        requested = self._get_param("architecture")
+        application_id = self._get_param("applicationId") or getattr(answer, "result", {}).get("applicationId")
+        application = self.emrserverless_backend.applications.get(application_id) if application_id else None
+        if application is not None and (requested or not getattr(application, "architecture", None)):
+            application.architecture = requested or "X86_64"
+        return answer
+    return respond
 
 
 # --- job runs -----------------------------------------------------------------------------
@@ -430,3 +446,7 @@ def install(backend_lock) -> None:
     EMRServerlessBackend.stop_application = _emulated_stop_application(EMRServerlessBackend.stop_application)
     EMRServerlessBackend.start_job_run = _emulated_start_job_run(EMRServerlessBackend.start_job_run)
     EMRServerlessBackend.cancel_job_run = _emulated_cancel_job_run(EMRServerlessBackend.cancel_job_run)
+    from moto.emrserverless.responses import EMRServerlessResponse
+
+    EMRServerlessResponse.create_application = _keeps_the_architecture(EMRServerlessResponse.create_application)
+    EMRServerlessResponse.update_application = _keeps_the_architecture(EMRServerlessResponse.update_application)

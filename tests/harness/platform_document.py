@@ -34,7 +34,7 @@ def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict
                 "user_ca_public_keys": []},
         "rds": {"endpoint": f"airflow-{env}.rds.{region}.amazonaws.com", "port": 5432, "db_name": "airflow",
                 "credentials_secret_arn": f"arn:aws:secretsmanager:{region}:123456789012:secret:rds-airflow-{env}"},
-        # As in an account; the sandbox's Terraform writes null for the first two (processing_enabled = false).
+        # As in an account (an environment with processing_enabled = false writes null for the first two).
         "processing": {"emr_serverless_application_id": "00fabcdefghij012",
                        "spark_job_role_arn": f"arn:aws:iam::123456789012:role/dataplatform-{env}-spark-job",
                        "spark_artifacts_uri": f"s3://dataplatform-{env}-artifacts/spark/",

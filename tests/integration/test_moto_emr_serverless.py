@@ -94,9 +94,11 @@ def create_role(server: MotoServer, name: str, trust: dict, read_bronze: bool = 
 
 def run_job(server: MotoServer, role_arn: str) -> tuple[str, dict]:
     emr = client(server, "emr-serverless")
-    application = emr.create_application(name=f"spark-{time.monotonic_ns()}", releaseLabel="emr-7.5.0", type="SPARK")
+    application = emr.create_application(name=f"spark-{time.monotonic_ns()}", releaseLabel="emr-7.5.0", type="SPARK",
+                                         architecture="ARM64")
     application_id = application["applicationId"]
-    assert emr.get_application(applicationId=application_id)["application"]["state"] == "CREATED"
+    created = emr.get_application(applicationId=application_id)["application"]
+    assert (created["state"], created["architecture"]) == ("CREATED", "ARM64")
     run = emr.start_job_run(applicationId=application_id, executionRoleArn=role_arn, name="bronze_to_silver", jobDriver={
         "sparkSubmit": {
             "entryPoint": f"s3://{ARTIFACTS}/spark/jobs/bronze_to_silver.py",

@@ -10,7 +10,7 @@ import pytest
 
 from tests.harness.terraform_fixtures import ACCOUNTS
 
-# Resources that only the local sandbox leaves out: every real account must create them.
+# Resources the local environment can switch off: every real account must create them.
 SANDBOX_SWITCHED_RESOURCES = {"aws_acmpca_permission", "aws_emrserverless_application", "aws_db_parameter_group"}
 
 

@@ -69,9 +69,8 @@ database_monitoring_interval_seconds = 0
 database_custom_parameter_group = false
 database_performance_insights   = false
 
-# The emulator reports a new EMR Serverless application as STARTED instead of CREATED, so the
-# provider would wait for it forever.
-processing_enabled           = false
+# The sandbox's emulator runs the Spark jobs on a local Spark (tests/harness/moto_emr_serverless.py).
+processing_enabled           = true
 processing_maximum_vcpus     = 4
 processing_maximum_memory_gb = 16
 

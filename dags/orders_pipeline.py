@@ -118,8 +118,9 @@ with DAG(
     dagrun_timeout=timedelta(hours=6),
     on_failure_callback=alert_failure,
     default_args={
+        # The first retry waits the environment's [core] default_task_retry_delay (the airflow role's
+        # airflow_task_retry_delay_seconds: 5 minutes in an account), the second twice that.
         "retries": 2,
-        "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
         "on_failure_callback": alert_failure,
     },

@@ -95,6 +95,8 @@ def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[l
         record(props.get("nifi.security.user.authorizer") == "managed-authorizer", "%s uses the managed authorizer" % name)
         record(props.get("nifi.security.autoreload.enabled") == "true", "%s reloads a renewed certificate without a restart" % name)
         record(len(props.get("nifi.sensitive.props.key", "")) >= 12, "%s has a sensitive properties key (value not shown)" % name)
+        record(bool(props.get("nifi.provenance.repository.max.storage.time")) and bool(props.get("nifi.provenance.repository.max.storage.size")),
+               "%s limits its provenance repository in age and size" % name)
 
     zookeeper = dict(parse_properties((nodes[0] / "zookeeper.properties").read_text()))
     servers = sorted(value.split(":")[0] for key, value in zookeeper.items() if key.startswith("server."))

@@ -12,7 +12,9 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
   pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
   group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
-  ``emr-serverless`` (the application or job run, from the REST path) and ``iam`` (the instance
+  ``emr-serverless`` (the application or job run, from the REST path), ``glue`` (the table of a
+  table or partition action, the database of a database action, else the catalog), ``sns`` (the
+  topic) and ``iam`` (the instance
   profile, role, policy or identity provider named, also one still to be created; moto knew only
   existing roles). For an instance, its tags are the request's ``aws:ResourceTag/<key>`` condition
   keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
@@ -155,6 +157,13 @@ def resource_arn(service: str, action: str, params: dict, path: str, account: st
         return f"{prefix}:instance/{instance}" if instance else "*"
     if service == "iam":
         return _iam_resource(action, params, f"arn:{partition}:iam::{account}", lookup)
+    if service == "glue":
+        return _glue_resource(action, params, prefix)
+    if service == "sns":
+        topic = _first(params, "TopicArn", "TargetArn")
+        if topic:
+            return topic
+        return f"{prefix}:{_first(params, 'Name')}" if action == "CreateTopic" and _first(params, "Name") else "*"
     if service == "emr-serverless":
         match = _EMR_SERVERLESS_PATH.match(path)
         if not match:
@@ -164,6 +173,27 @@ def resource_arn(service: str, action: str, params: dict, path: str, account: st
             return f"{prefix}:/applications/{application}/jobruns/{run}"
         return f"{prefix}:/applications/{application}" + ("/jobruns/*" if "/jobruns" in path else "")
     return "*"
+
+
+def _glue_resource(action: str, params: dict, prefix: str) -> str:
+    """The Glue Data Catalog resource of an action: the table for table and partition actions, the
+    database for database actions, else the catalog. AWS also requires the catalog and the database
+    for a table's actions; the platform's policies grant the three together, so the table stands
+    for them here."""
+    table_actions_named = {"GetTable", "UpdateTable", "DeleteTable", "GetTableVersions"}
+    database_actions_named = {"GetDatabase", "UpdateDatabase", "DeleteDatabase", "CreateDatabase"}
+    database = _first(params, "DatabaseName")
+    if action in database_actions_named:
+        name = _first(params, "Name") or (params.get("DatabaseInput") or {}).get("Name")
+        return f"{prefix}:database/{name}" if name else f"{prefix}:catalog"
+    if not database:
+        return f"{prefix}:catalog"
+    table = _first(params, "TableName")
+    if action in table_actions_named:
+        table = _first(params, "Name")
+    elif action == "CreateTable":
+        table = (params.get("TableInput") or {}).get("Name")
+    return f"{prefix}:table/{database}/{table}" if table else f"{prefix}:database/{database}"
 
 
 def _iam_resource(action: str, params: dict, prefix: str, lookup) -> str:

@@ -80,6 +80,8 @@ from sandbox.awx_jobs import execution_environment_image  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
+from tests.harness import spark_connector  # noqa: E402
+from tests.harness.moto_emr_serverless import LOCAL_SPARK_VARIABLE  # noqa: E402
 from tests.harness.moto_gaps import CONSOLE_OUTPUT_PATH  # noqa: E402
 from tests.harness.moto_server import ALL_INTERFACES, REAL_AWS_VARIABLES, REQUESTS_PATH, MotoServer  # noqa: E402
 from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman, wait_booted  # noqa: E402
@@ -362,9 +364,12 @@ class Sandbox:
         if not port_is_free(self.imds_port):
             raise SandboxError(f"port {self.imds_port}, for the instance metadata service, is taken by another "
                                "program; set SANDBOX_IMDS_PORT to a free port")
+        # EMR Serverless job runs (the orders pipeline's Spark jobs) run on the machine's Spark, through S3A.
+        connector = spark_connector.ensure(ROOT / ".cache" / "spark-s3a")
         server = MotoServer(host=ALL_INTERFACES, port=self.aws_port, log_path=self.moto_log, tls=self.tls,
                             imds_port=self.imds_port, env={
-                                "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: OPERATOR_KEY}).start()
+                                "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: OPERATOR_KEY,
+                                LOCAL_SPARK_VARIABLE: str(connector)}).start()
         self.moto_pid_file.write_text(f"{server.process.pid}\n")
         return True
 
@@ -895,6 +900,8 @@ def main(argv: list[str] | None = None) -> None:
     bundle = commands.add_parser("user-bundle", help="write a user's PKCS#12 bundle and its password")
     bundle.add_argument("user")
     commands.add_parser("down", help="remove everything the sandbox made")
+    orders = commands.add_parser("pipeline", help="land sample orders in bronze and run the orders pipeline DAG for their date")
+    orders.add_argument("--orders", type=int, default=40, help="how many valid orders (one malformed record is added)")
     args = parser.parse_args(argv)
 
     sandbox = Sandbox.from_environment()
@@ -910,6 +917,10 @@ def main(argv: list[str] | None = None) -> None:
             print(sandbox.summary())
         elif args.command == "env":
             print(sandbox.shell_exports())
+        elif args.command == "pipeline":
+            from sandbox import pipeline
+
+            sys.exit(pipeline.main(sandbox, args.orders))
         else:
             bundle_path, password_path = sandbox.user_bundle(args.user)
             print(f"{sandbox.shown(bundle_path)}\n{sandbox.shown(password_path)}")

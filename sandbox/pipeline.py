@@ -73,15 +73,28 @@ class AirflowApi:
         api.token = api.call("/auth/token", method="POST", body={"username": "admin", "password": password})["access_token"]
         return api
 
-    def call(self, path: str, method: str = "GET", body: dict | None = None):
+    def call(self, path: str, method: str = "GET", body: dict | None = None, unavailable_for: float = 180):
+        """One API call. While the load balancer has no healthy api-server (502, 503 or 504: a host
+        restarting, its health check not yet passed) or cannot be reached, it is tried again for up
+        to ``unavailable_for`` seconds: the load balancer answered, Airflow never saw the request."""
         request = urllib.request.Request(f"{self.url}{path}", method=method,
                                          data=json.dumps(body).encode() if body is not None else None,
                                          headers={"Content-Type": "application/json",
                                                   **({"Authorization": f"Bearer {self.token}"} if self.token else {})})
         context = ssl.create_default_context(cafile=self.ca_file)
-        with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310 - the sandbox's load balancer
-            text = response.read()
-        return json.loads(text) if text else None
+        deadline = time.monotonic() + unavailable_for
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310 - the sandbox's load balancer
+                    text = response.read()
+                return json.loads(text) if text else None
+            except urllib.error.HTTPError as error:
+                if error.code not in (502, 503, 504) or time.monotonic() > deadline:
+                    raise
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(3)
 
     def run_path(self, run_id: str) -> str:
         return f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}"

@@ -7,6 +7,8 @@ The inventory is a real ``InventoryData``; options are set directly instead of f
 
 from __future__ import annotations
 
+import types
+
 import boto3
 import pytest
 import yaml
@@ -165,7 +167,9 @@ def test_bad_options_are_parser_errors_naming_the_file_and_the_option(options, m
 def test_throttled_requests_are_retried(monkeypatch):
     """Throttling cannot be produced on the moto server, so an in-process botocore stub plays it."""
     sleeps = []
-    monkeypatch.setattr(cloud.time, "sleep", sleeps.append)
+    # The retry decorator's own view of the time module: patching time.sleep itself would also
+    # catch every other thread's sleep (a Spark gateway left by an earlier test, say).
+    monkeypatch.setattr(cloud, "time", types.SimpleNamespace(sleep=sleeps.append))
     client = boto3.client("ec2", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b")
     stubber = Stubber(client)
     expected = {"Filters": [{"Name": "instance-id", "Values": ["i-1"]}], "MaxResults": 1000}
@@ -180,7 +184,7 @@ def test_throttled_requests_are_retried(monkeypatch):
 
 
 def test_other_api_errors_are_not_retried(monkeypatch):
-    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: pytest.fail("retried a non-retryable error"))
+    monkeypatch.setattr(cloud, "time", types.SimpleNamespace(sleep=lambda seconds: pytest.fail("retried a non-retryable error")))
     client = boto3.client("autoscaling", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b")
     stubber = Stubber(client)
     stubber.add_client_error("describe_auto_scaling_groups", service_error_code="AccessDenied", http_status_code=403)

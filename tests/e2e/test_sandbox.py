@@ -516,15 +516,10 @@ def test_user_added_then_removed(sandbox, tmp_path, report):
 
 
 def _airflow_api(sandbox: Sandbox, path: str, token: str | None = None, method: str = "GET", body: dict | None = None):
-    """Airflow's API as users call it: the name of the load balancer's certificate, TLS checked
-    against the platform's CA."""
-    request = urllib.request.Request(f"{Sandbox.airflow_url(sandbox.platform_document())}{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-    context = ssl.create_default_context(cafile=str(sandbox.load_balancers.ca_file))
-    with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310 - the sandbox's stand-in
-        return json.load(response)
+    """Airflow's API as users call it (sandbox/pipeline.py's client): the name of the load
+    balancer's certificate, TLS checked against the platform's CA."""
+    return pipeline.AirflowApi(Sandbox.airflow_url(sandbox.platform_document()), str(sandbox.load_balancers.ca_file),
+                               token or "").call(path, method=method, body=body)
 
 
 def _until(action, timeout: float, interval: float = 3):

@@ -48,6 +48,11 @@ import threading
 import time
 from pathlib import Path
 
+try:
+    from tests.harness import moto_events
+except ImportError:  # the moto server's process, which imports the harness's modules by their own names
+    import moto_events
+
 LOCAL_SPARK_VARIABLE = "DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK"
 # The CA certificate (PEM) of the server's HTTPS endpoint, for the JVM's trust store (MotoServer sets it).
 ENDPOINT_CA_VARIABLE = "DATAPLATFORM_ENDPOINT_CA_CERTIFICATE"
@@ -326,7 +331,7 @@ def _spark_submit(backend, job_run, spark_submit: dict, jars_folder: Path, timeo
     with _backend_lock:
         credentials = _role_session(backend, job_run.execution_role_arn, job_run.id, min(int(timeout) + 900, 43200))
     folder = Path(tempfile.mkdtemp(prefix=f"{job_run.id}-", dir=_work_root))
-    bundle = os.environ.get("DATAPLATFORM_EVENTS_CA_BUNDLE")
+    bundle = os.environ.get(moto_events.CA_BUNDLE_VARIABLE)
     client = boto3.client("s3", endpoint_url=endpoint, region_name=backend.region_name,
                           verify=bundle if bundle and endpoint.startswith("https") else None,
                           aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],

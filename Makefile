@@ -33,7 +33,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup package-cache venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
         lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
-        lock-airflow execution-environment spark spark-package
+        lock-airflow execution-environment spark spark-package nifi-distribution
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -82,6 +82,9 @@ execution-environment: venv package-cache ## Build the AWX execution environment
 	@EE_BASE_IMAGE=$${EE_BASE_IMAGE:-$$(bash tests/harness/host-image.sh)} \
 	  EE_BUILD_CA_BUNDLE=$${EE_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt} \
 	  bash scripts/build-execution-environment.sh
+
+nifi-distribution: setup ## Build the NiFi distribution tarball (nifi-distribution/) into the machine's cache, once per pom set
+	@bash scripts/build-nifi-distribution.sh
 
 terraform-config: $(TF_CLI_CONFIG_FILE)
 

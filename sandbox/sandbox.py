@@ -77,6 +77,7 @@ from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
 from sandbox.awx_jobs import execution_environment_image  # noqa: E402
+from sandbox import nifi_distribution  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
@@ -816,6 +817,11 @@ class Sandbox:
         with phase("RDS stand-in (PostgreSQL)"):
             self.prepare_rds_standin(document)
         if converge:
+            with phase("NiFi distribution into the artifacts bucket (make nifi-distribution, ansible/playbooks/nifi-distribution.yml)"):
+                try:
+                    nifi_distribution.publish(self.ansible_playbook, str(INVENTORY.relative_to(ROOT)), OPERATOR_PROFILE)
+                except nifi_distribution.DistributionBuildError as error:
+                    raise SandboxError(str(error)) from None
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
             # The inventory is read as the automation role; the play makes its certificate calls as

@@ -155,6 +155,7 @@ _TIER_BY_FOLDER = {
     "molecule": "molecule",
     "e2e": "e2e",
     "spark": "spark",
+    "nifi": "nifi",
 }
 
 

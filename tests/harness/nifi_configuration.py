@@ -1,10 +1,11 @@
 """Checks the NiFi configuration fetched from a cluster's nodes (the e2e tier fetches the sandbox's).
 
-    python tests/harness/nifi_configuration.py FOLDER
+    python tests/harness/nifi_configuration.py FOLDER SCHEMAS_FOLDER
 
 FOLDER holds one subfolder per node with its nifi.properties, authorizers.xml, users.xml,
-authorizations.xml, zookeeper.properties and state-management.xml. Checks, against Apache NiFi
-2.11.0's own files (../shared/reference/nifi/):
+authorizations.xml, zookeeper.properties and state-management.xml. Checks, against the XSDs of the
+NiFi distribution the project builds (nifi_schemas.py) and the defaults of the release the role
+installs (nifi_reference.py):
 
 * every XML file validates against NiFi's XSD, and is byte-identical on every node;
 * nifi.properties has every key of the release's defaults; every value that is not about the node
@@ -30,23 +31,25 @@ for _path in (str(REPO_ROOT), str(REPO_ROOT / "collections")):
 from lxml import etree  # noqa: E402
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_properties import parse_properties  # noqa: E402
-from tests.harness import nifi_reference  # noqa: E402
+from tests.harness import nifi_reference, nifi_schemas  # noqa: E402
 
 XML_FILES = ("authorizers.xml", "users.xml", "authorizations.xml")
-SHARED_FILES = XML_FILES + ("zookeeper.properties", "state-management.xml")
+SHARED_FILES = ("authorizers.xml", "zookeeper.properties", "state-management.xml")
 # nifi.properties keys whose value is the node's own.
 PER_NODE_KEYS = {
     "nifi.cluster.node.address", "nifi.cluster.load.balance.host", "nifi.remote.input.host", "nifi.web.proxy.host",
+    "nifi.web.https.host",
     "nifi.security.keystorePasswd", "nifi.security.keyPasswd", "nifi.security.truststorePasswd",
     "nifi.state.management.embedded.zookeeper.start",
 }
 
 
-def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
-    """Every check on the nodes' files in ``folder`` (one subfolder per node); ``node_addresses``
-    maps a subfolder to the node's address (its private DNS name), the subfolder's name if absent."""
+def check(folder: Path, schemas_dir: Path, node_addresses: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Every check on the nodes' files in ``folder`` (one subfolder per node), against NiFi's XSDs in
+    ``schemas_dir``; ``node_addresses`` maps a subfolder to the node's address (its private DNS
+    name), the subfolder's name if absent. Users and policies are NiFi's own once it runs, so
+    users.xml and authorizations.xml are checked against the schemas only."""
     node_addresses = node_addresses or {}
-    reference = nifi_reference.reference_dir()
     nodes = sorted(path for path in folder.iterdir() if path.is_dir())
     failures: list[str] = []
     report: list[str] = []
@@ -54,13 +57,13 @@ def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[l
     def record(condition: bool, message: str) -> None:
         (report if condition else failures).append(("ok    " if condition else "FAIL  ") + message)
 
-    schemas = {name: etree.XMLSchema(etree.parse(str(reference / xsd))) for name, xsd in nifi_reference.SCHEMAS.items()}
+    schemas = {name: etree.XMLSchema(etree.parse(str(schemas_dir / xsd))) for name, xsd in nifi_schemas.SCHEMAS.items()}
     for node in nodes:
         for name in XML_FILES:
             schema = schemas[name]
             valid = schema.validate(etree.parse(str(node / name)))
             record(valid, "%s %s validates against NiFi's %s%s" % (
-                node.name, name, nifi_reference.SCHEMAS[name], "" if valid else ": %s" % schema.error_log))
+                node.name, name, nifi_schemas.SCHEMAS[name], "" if valid else ": %s" % schema.error_log))
     for name in SHARED_FILES:
         contents = {(node / name).read_bytes() for node in nodes}
         record(len(contents) == 1, "%s is identical on %s" % (name, ", ".join(n.name for n in nodes)))
@@ -92,6 +95,8 @@ def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[l
                                 and props.get("nifi.security.allow.anonymous.authentication") == "false")
         record(client_auth_required, "%s: no login provider, OIDC, SAML or anonymous access, so NiFi requires client certificates" % name)
         record(not props.get("nifi.web.http.port") and props.get("nifi.web.https.port") == "8443", "%s serves HTTPS only, on 8443" % name)
+        record(props.get("nifi.web.https.host") == node_addresses.get(name, name), "%s serves HTTPS on its own address" % name)
+        record(props.get("nifi.cluster.protocol.is.secure") == "true", "%s speaks the cluster protocol over mutual TLS" % name)
         record(props.get("nifi.security.user.authorizer") == "managed-authorizer", "%s uses the managed authorizer" % name)
         record(props.get("nifi.security.autoreload.enabled") == "true", "%s reloads a renewed certificate without a restart" % name)
         record(len(props.get("nifi.sensitive.props.key", "")) >= 12, "%s has a sensitive properties key (value not shown)" % name)
@@ -109,12 +114,12 @@ def check(folder: Path, node_addresses: dict[str, str] | None = None) -> tuple[l
     return report, failures
 
 
-def main(folder: Path) -> int:
-    report, failures = check(folder)
+def main(folder: Path, schemas_dir: Path) -> int:
+    report, failures = check(folder, schemas_dir)
     for line in report + failures:
         print(line)
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))

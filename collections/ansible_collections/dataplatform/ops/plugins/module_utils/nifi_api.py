@@ -195,3 +195,46 @@ def pem_client_context(certificates_pem, key_pem, ca_pem=None):
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return context
+
+
+# The options every module that calls NiFi's REST API takes: where, and as whom.
+CLIENT_ARGUMENT_SPEC = dict(
+    api_url=dict(type="str", required=True),
+    client_pkcs12=dict(type="str", no_log=True),
+    client_pkcs12_password=dict(type="str", no_log=True),
+    client_certificate=dict(type="str"),
+    client_key=dict(type="str", no_log=True),
+    ca_bundle=dict(type="path"),
+)
+CLIENT_ARGUMENT_RULES = dict(
+    required_one_of=[("client_pkcs12", "client_certificate")],
+    mutually_exclusive=[("client_pkcs12", "client_certificate")],
+    required_together=[("client_pkcs12", "client_pkcs12_password"), ("client_certificate", "client_key")],
+)
+
+
+def module_request(module):
+    """The HTTPS transport of a module's O(api_url) with its client certificate (the
+    ``CLIENT_ARGUMENT_SPEC`` options); fails the module with a message on bad input."""
+    import base64
+    import binascii
+
+    params = module.params
+    if not params["api_url"].startswith("https://"):
+        module.fail_json(msg="api_url must be an https:// URL, not %s" % params["api_url"])
+    ca_pem = None
+    if params["ca_bundle"]:
+        with open(params["ca_bundle"], "r") as handle:
+            ca_pem = handle.read()
+    try:
+        if params["client_pkcs12"]:
+            try:
+                bundle = base64.b64decode(params["client_pkcs12"], validate=True)
+            except (binascii.Error, ValueError):
+                module.fail_json(msg="client_pkcs12 is not base64")
+            context = client_context(bundle, params["client_pkcs12_password"], ca_pem)
+        else:
+            context = pem_client_context(params["client_certificate"], params["client_key"], ca_pem)
+    except NiFiApiError as error:
+        module.fail_json(msg="The client certificate cannot be used: %s" % error)
+    return https_request(params["api_url"], context)

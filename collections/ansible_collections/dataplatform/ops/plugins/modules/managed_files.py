@@ -71,6 +71,13 @@ options:
         description: Keep the content out of diff output.
         type: bool
         default: false
+      seed:
+        description:
+          - Write the file only when it does not exist. Once written it belongs to the service that
+            uses it (for example a file NiFi rewrites itself), so its content and attributes are
+            never compared or corrected again.
+        type: bool
+        default: false
 notes:
   - Check mode reports what would change and writes nothing; diff mode shows the changed files'
     content before and after, except secret ones.
@@ -82,13 +89,20 @@ EXAMPLES = r"""
 - name: Write NiFi's configuration
   dataplatform.ops.managed_files:
     directories:
-      - {path: /opt/nifi/nifi-2.11.0/conf, owner: nifi, group: nifi, mode: "0750"}
+      - {path: /opt/nifi/nifi-2.3.0/conf, owner: nifi, group: nifi, mode: "0750"}
     files:
-      - path: /opt/nifi/nifi-2.11.0/conf/bootstrap.conf
-        content: "{{ lookup('ansible.builtin.template', 'bootstrap.conf.j2') }}"
+      - path: /opt/nifi/nifi-2.3.0/conf/logback.xml
+        content: "{{ lookup('ansible.builtin.template', 'logback.xml.j2') }}"
         owner: nifi
         group: nifi
         mode: "0640"
+      # NiFi rewrites this file itself once it runs: written for its first start only
+      - path: /opt/nifi/nifi-2.3.0/conf/users.xml
+        content: "{{ users_xml }}"
+        owner: nifi
+        group: nifi
+        mode: "0640"
+        seed: true
   register: nifi_files
 """
 
@@ -98,7 +112,7 @@ updated_paths:
   returned: always
   type: list
   elements: str
-  sample: [/opt/nifi/nifi-2.11.0/conf/bootstrap.conf]
+  sample: [/opt/nifi/nifi-2.3.0/conf/logback.xml]
 """
 
 import grp
@@ -163,6 +177,8 @@ def ensure_file(module, entry, diffs):
         status = None
     if status is not None and not stat.S_ISREG(status.st_mode):
         module.fail_json(msg="%s exists and is not a regular file" % path)
+    if status is not None and entry["seed"]:
+        return False
     current = None
     if status is not None:
         with open(path, "rb") as stream:
@@ -216,6 +232,7 @@ def main():
                 group=dict(type="str", default="root"),
                 mode=dict(type="str", default="0644"),
                 secret=dict(type="bool", default=False),
+                seed=dict(type="bool", default=False),
             )),
         ),
         supports_check_mode=True,

@@ -101,9 +101,6 @@ status:
   sample: DELETED
 """
 
-import base64
-import binascii
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.basic import missing_required_lib
 
@@ -114,53 +111,31 @@ try:
 except ImportError:
     HAS_CRYPTOGRAPHY = False
 
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import CLIENT_ARGUMENT_RULES
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import CLIENT_ARGUMENT_SPEC
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import NiFiApiError
-from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import client_context
-from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import https_request
-from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import pem_client_context
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import module_request
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import remove_node
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            api_url=dict(type="str", required=True),
+            CLIENT_ARGUMENT_SPEC,
             address=dict(type="str", required=True),
             state=dict(type="str", choices=["absent"], default="absent"),
-            client_pkcs12=dict(type="str", no_log=True),
-            client_pkcs12_password=dict(type="str", no_log=True),
-            client_certificate=dict(type="str"),
-            client_key=dict(type="str", no_log=True),
-            ca_bundle=dict(type="path"),
             timeout=dict(type="int", default=600),
             poll_interval=dict(type="int", default=5),
         ),
-        required_one_of=[("client_pkcs12", "client_certificate")],
-        mutually_exclusive=[("client_pkcs12", "client_certificate")],
-        required_together=[("client_pkcs12", "client_pkcs12_password"), ("client_certificate", "client_key")],
         supports_check_mode=True,
+        **CLIENT_ARGUMENT_RULES
     )
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
-    if not module.params["api_url"].startswith("https://"):
-        module.fail_json(msg="api_url must be an https:// URL, not %s" % module.params["api_url"])
-    bundle = None
-    if module.params["client_pkcs12"]:
-        try:
-            bundle = base64.b64decode(module.params["client_pkcs12"], validate=True)
-        except (binascii.Error, ValueError):
-            module.fail_json(msg="client_pkcs12 is not base64")
-    ca_pem = None
-    if module.params["ca_bundle"]:
-        with open(module.params["ca_bundle"], "r") as handle:
-            ca_pem = handle.read()
+    request = module_request(module)
     try:
-        if bundle is not None:
-            context = client_context(bundle, module.params["client_pkcs12_password"], ca_pem)
-        else:
-            context = pem_client_context(module.params["client_certificate"], module.params["client_key"], ca_pem)
         result = remove_node(
-            https_request(module.params["api_url"], context),
+            request,
             module.params["address"],
             timeout=module.params["timeout"],
             interval=module.params["poll_interval"],

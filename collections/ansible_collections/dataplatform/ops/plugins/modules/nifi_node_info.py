@@ -26,7 +26,7 @@ options:
     type: path
     required: true
   nifi_home:
-    description: The NiFi installation directory (where C(bin/nifi.sh) is once unpacked).
+    description: The NiFi installation directory (where C(lib/nifi-runtime-*.jar) is once unpacked).
     type: path
     required: true
 attributes:
@@ -63,7 +63,7 @@ root_group_id:
   type: str
   sample: 0f3c9a6e-0190-1000-a2b1-3c4d5e6f7a8b
 installed:
-  description: Whether C(bin/nifi.sh) exists under O(nifi_home).
+  description: Whether NiFi's runtime jar (C(lib/nifi-runtime-*.jar)) is under O(nifi_home).
   returned: always
   type: bool
 fqdn:
@@ -73,6 +73,7 @@ fqdn:
   sample: ip-10-0-1-23.eu-west-1.compute.internal
 """
 
+import glob
 import os
 import socket
 
@@ -101,7 +102,7 @@ def main():
         changed=False,
         zookeeper_myid=myid,
         root_group_id=root_group_id,
-        installed=os.path.isfile(os.path.join(module.params["nifi_home"], "bin", "nifi.sh")),
+        installed=bool(glob.glob(os.path.join(module.params["nifi_home"], "lib", "nifi-runtime-*.jar"))),
         fqdn=socket.getfqdn(),
     )
 

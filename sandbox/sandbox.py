@@ -77,7 +77,7 @@ from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
 from sandbox.awx_jobs import execution_environment_image  # noqa: E402
-from sandbox import nifi_distribution  # noqa: E402
+from sandbox import certificate_pipeline, nifi_distribution  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
@@ -621,17 +621,19 @@ class Sandbox:
 
     # --- ansible --------------------------------------------------------------------------
 
-    def ansible_playbook(self, *args: str, echo: bool = True, profile: str = AUTOMATION_PROFILE) -> str:
-        """Runs ansible-playbook from the repository root with the sandbox's environment, as the
-        principal of ``profile`` (the automation role's unless told). The whole output goes to the
-        Ansible log; the plays, failures and the recap also to the terminal. Returns the output."""
+    def ansible_playbook(self, *args: str, echo: bool = True, profile: str = AUTOMATION_PROFILE,
+                         extra_env: dict[str, str] | None = None) -> str:
+        """Runs ansible-playbook from the repository root with the sandbox's environment (and
+        ``extra_env``), as the principal of ``profile`` (the automation role's unless told). The
+        whole output goes to the Ansible log; the plays, failures and the recap also to the
+        terminal. Returns the output."""
         command = ["ansible-playbook", *args]
         self.state_dir.mkdir(parents=True, exist_ok=True)
         output = []
         with open(self.ansible_log, "a") as log_file:
             log_file.write(f"\n# {' '.join(command)}\n")
-            process = subprocess.Popen(command, cwd=ROOT, env=self.environment(profile), stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
+            process = subprocess.Popen(command, cwd=ROOT, env={**self.environment(profile), **(extra_env or {})},
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             in_recap = False
             for line in process.stdout:
                 log_file.write(line)
@@ -723,7 +725,8 @@ class Sandbox:
         lines.append(f"  SSH as Ansible does: ssh -F {self.shown(self.ssh_dir)}/config <address>  "
                      "(a certificate of the sandbox's SSH user CA, host keys pinned from the consoles)")
         lines += self.load_balancer_lines(document)
-        lines += ["", "NiFi (HTTPS with a client certificate; NiFi itself is not installed, see below):",
+        lines += ["", "NiFi 2.3.0, a cluster of the nodes below (HTTPS with a user's client certificate: the PKCS#12 of "
+                      "python -m sandbox user-bundle <user>):",
                   f"  load balancer  https://{nlb}:{NIFI_HTTPS_PORT}/nifi"]
         for instance in instances:
             if instance["role"] == "nifi":
@@ -758,10 +761,11 @@ class Sandbox:
                   f"{document['rds']['endpoint']}:{document['rds']['port']} ({self.rds_address})",
                   f"  AWX            its job launch API on {self.awx_url} (sandbox/awx_standin.py, log "
                   f"{self.shown(self.awx_dir / 'standin.log')}): EventBridge launches "
-                  f"dataplatform-{ENV}-nifi-decommission there when a NiFi node starts terminating; jobs run",
+                  f"dataplatform-{ENV}-nifi-decommission there when a NiFi node starts terminating, the certificate "
+                  f"pipeline dataplatform-{ENV}-nifi-users; jobs run",
                   "                 with ansible-runner in the execution environment's image (execution-environment.yml)",
-                  "  NiFi           not installed: its distribution cannot be assembled here. Its TLS material,",
-                  "                 nifi.properties and authorization files are in place on every NiFi host.",
+                  "  NiFi           none: NiFi 2.3.0 itself, the distribution the project builds from Maven Central "
+                  "(nifi-distribution/), installed from the artifacts bucket",
                   "", "Converge again: make sandbox    Remove everything: make sandbox-down"]
         return "\n".join(lines)
 
@@ -824,18 +828,16 @@ class Sandbox:
                     raise SandboxError(str(error)) from None
             with phase("ansible-playbook site.yml -i inventories/local"):
                 self.converge()
-            # The inventory is read as the automation role; the play makes its certificate calls as
-            # the cert issuer role (user_certs_aws_profile, inventories/local/group_vars/all.yml).
-            with phase("user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)"):
-                self.ansible_playbook("ansible/playbooks/user-certs.yml", "-i", str(INVENTORY.relative_to(ROOT)),
-                                      echo=False)
+        with phase("AWX stand-in (EventBridge and the certificate pipeline launch jobs; ansible-runner in the execution environment)"):
+            self.ensure_awx_standin()
+        if converge:
+            with phase("user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline; it launches the nifi-users job)"):
+                certificate_pipeline.run(self)
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
                 self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
                                       echo=False, profile=OPERATOR_PROFILE)
         with phase("load balancers (HAProxy in place of the NLB and ALB)"):
             self.configure_load_balancers(document)
-        with phase("AWX stand-in (EventBridge launches the decommission job; ansible-runner in the execution environment)"):
-            self.ensure_awx_standin()
         print(self.summary(document), flush=True)
         log(f"total: {time.monotonic() - total:.1f}s")
 

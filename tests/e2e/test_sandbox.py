@@ -1,22 +1,21 @@
 """The sandbox end to end, the way a user runs it: ``make sandbox`` from nothing, converged again,
-in check mode, the hosts reached over SSH as in every account, NiFi's configuration and TLS on
-every node, a user added and removed, Airflow running the sample DAG, a flow appearing, scale-out,
-a host stopped mid-run, and ``make sandbox-down``.
+in check mode, the hosts reached over SSH as in every account, a real NiFi 2.3.0 cluster of three
+nodes (users logging in with their certificates on every node and through the load balancer's
+name, users added and removed by the certificate pipeline without a restart, a rolling restart
+that never has two nodes down, scale-out and a scale-in that keeps every queued FlowFile), Airflow
+running the sample DAG and the orders pipeline, a host stopped mid-run, and ``make sandbox-down``.
 
 The tests share one sandbox and run in this order. It has a name, state folder, ports and VPC range
 of its own (SANDBOX_* settings), so a developer's ``make sandbox`` on the same machine is not
-touched. NiFi itself is not installed (its distribution cannot be assembled here): the TLS
-handshakes are with a JVM serving the node's keystore and truststore from nifi.properties
-(tests/harness/files/NiFiTlsProbe.java), not with NiFi.
-
-Reading a host's files through podman and starting the probe are the test's instruments; every
-change to a host goes through Ansible over SSH, as in production.
+touched. Reading a host's files and process ids through podman, and calling NiFi's REST API as a
+user, are the test's instruments; every change to a host goes through Ansible over SSH, as in
+production.
 """
 
 from __future__ import annotations
 
 import datetime
-import gzip
+import http.client
 import json
 import os
 import re
@@ -25,6 +24,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -43,28 +43,25 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.dataplatform.ops.plugins.module_utils import ssh
-from sandbox import pipeline
+from ansible_collections.dataplatform.ops.plugins.module_utils import identity, ssh
+from sandbox import certificate_pipeline, nifi_distribution, pipeline
 from sandbox.sandbox import ROOT, Sandbox
-from tests.harness import nifi_configuration
+from tests.harness import nifi_configuration, nifi_schemas
 from tests.harness.moto_server import count_actions, free_port
 from tests.harness.podman_hosts import podman, unused_network, wait_booted
 from tests.harness.service_memory import unit_memory
 
-NIFI_CONF = "/opt/nifi/nifi-2.11.0/conf"
+NIFI_CONF = "/opt/nifi/nifi-2.3.0/conf"
 NIFI_PKI = "/etc/dataplatform/pki/nifi"
-TLS_PROBE = ROOT / "tests" / "harness" / "files" / "NiFiTlsProbe.java"
 RECAP_LINE = re.compile(r"^\s*(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-# The NiFi policies of the viewer role that exist before NiFi wrote a flow (the root process
-# group's policies need its id): nifi_roles in the nifi role's defaults.
-VIEWER_POLICIES = {("/flow", "R"), ("/provenance", "R"), ("/system", "R"), ("/counters", "R")}
+ADMIN = "CN=admin, OU=Operations, O=Platform"
 # Query APIs by name; S3 requests are recorded by method ("GET /bucket"). AssumeRole makes the
 # converge's session of the automation role, not a change to the account.
 READ_ONLY_ACTION = re.compile(r"^(Describe|Get|List|Head|GET |HEAD |AssumeRole$)")
-# Files the nifi role manages on a node (their checksums must not move when another node joins).
-NIFI_MANAGED_FILES = [f"{NIFI_CONF}/{name}" for name in ("nifi.properties", "bootstrap.conf", "zookeeper.properties",
-                                                         "state-management.xml", "authorizers.xml", "users.xml",
-                                                         "authorizations.xml")] + [
+# Files the nifi role manages on a node (their checksums must not move when another node joins);
+# users.xml and authorizations.xml are NiFi's own once it runs.
+NIFI_MANAGED_FILES = [f"{NIFI_CONF}/{name}" for name in ("nifi.properties", "java.args", "logback.xml", "zookeeper.properties",
+                                                         "state-management.xml", "authorizers.xml")] + [
     f"{NIFI_PKI}/{name}" for name in ("cert.pem", "chain.pem", "keystore.p12", "truststore.p12")]
 AIRFLOW_COMPONENTS = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 AIRFLOW_UNITS = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
@@ -147,42 +144,73 @@ def ssh_run(sandbox: Sandbox, address: str, *command: str, options: tuple[str, .
                            *options, address, *command], capture_output=True, text=True, timeout=120)
 
 
-def user_policies(container: str, identity: str) -> set[tuple[str, str]] | None:
-    """The (resource, action) policies that hold ``identity`` on a node, itself or through one of
-    its groups (the role's groups); None when it is no user of the node."""
-    tenants = ET.fromstring(read_file(container, f"{NIFI_CONF}/users.xml"))
-    users = [user.get("identifier") for user in tenants.iter("user") if user.get("identity") == identity]
-    if not users:
-        return None
-    holders = {users[0]} | {
-        group.get("identifier") for group in tenants.iter("group")
-        if any(member.get("identifier") == users[0] for member in group.iter("user"))
-    }
-    authorizations = ET.fromstring(read_file(container, f"{NIFI_CONF}/authorizations.xml"))
-    return {
-        (policy.get("resource"), policy.get("action"))
-        for policy in authorizations.iter("policy")
-        if any(holder.get("identifier") in holders for holder in [*policy.iter("user"), *policy.iter("group")])
-    }
-
-
 def checksums(container: str, paths: list[str]) -> dict[str, str]:
     result = podman("exec", container, "sha256sum", *paths)
     return {line.split()[1]: line.split()[0] for line in result.stdout.splitlines()}
 
 
-# --- NiFi's TLS, served by the probe ---------------------------------------------------------
+# --- NiFi's REST API, as a user calls it ------------------------------------------------------
 
-def start_probes(nodes: list[dict]) -> None:
-    for node in nodes:
-        podman("cp", str(TLS_PROBE), f"{node['container']}:/root/NiFiTlsProbe.java")
-        podman("exec", node["container"], "systemd-run", "--unit", "nifi-tls-probe", "--collect",
-               "java", "/root/NiFiTlsProbe.java", f"{NIFI_CONF}/nifi.properties")
+class _NodeConnection(http.client.HTTPSConnection):
+    """HTTPS to ``address`` with ``server_name`` for SNI, the certificate check and the Host header:
+    a node's private DNS name does not resolve on this machine (it does inside the VPC)."""
+
+    def __init__(self, address: str, server_name: str, context: ssl.SSLContext):
+        super().__init__(server_name, 8443, context=context, timeout=60)
+        self._address = address
+
+    def connect(self):
+        plain = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(plain, server_hostname=self.host)
 
 
-def stop_probes(nodes: list[dict]) -> None:
-    for node in nodes:
-        podman("exec", node["container"], "systemctl", "stop", "nifi-tls-probe", check=False)
+def nifi(context: ssl.SSLContext, address: str, server_name: str, path: str, method: str = "GET",
+         body: dict | None = None) -> tuple[int, dict | str]:
+    """NiFi's answer to ``method`` ``/nifi-api<path>`` on ``address``: (status, JSON or text)."""
+    connection = _NodeConnection(address, server_name, context)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        connection.request(method, f"/nifi-api{path}", body=data,
+                           headers={"Content-Type": "application/json", "Accept": "application/json"})
+        response = connection.getresponse()
+        text = response.read().decode()
+    finally:
+        connection.close()
+    try:
+        return response.status, json.loads(text)
+    except ValueError:
+        return response.status, text
+
+
+def identity_on(context: ssl.SSLContext, address: str, server_name: str) -> str | None:
+    """The identity NiFi gives the client (``/flow/current-user``), None when it refuses it: the TLS
+    handshake fails, or NiFi answers without letting the client in."""
+    try:
+        status, answer = nifi(context, address, server_name, "/flow/current-user")
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+        return None
+    return answer.get("identity") if status == 200 and isinstance(answer, dict) else None
+
+
+def cluster_nodes(context: ssl.SSLContext, address: str, server_name: str) -> dict[str, str]:
+    """``{node address: status}`` of ``GET /controller/cluster``."""
+    status, answer = nifi(context, address, server_name, "/controller/cluster")
+    assert status == 200, answer
+    return {node["address"]: node["status"] for node in answer["cluster"]["nodes"]}
+
+
+def nifi_pids(nodes: list[dict]) -> dict[str, str]:
+    """The main process id of each node's NiFi unit: it changes exactly when NiFi restarted."""
+    return {node["instance_id"]: podman("exec", node["container"], "systemctl", "show", "--property", "ExecMainPID",
+                                        "--value", "nifi").stdout.strip() for node in nodes}
+
+
+def admin_context(sandbox: Sandbox, folder: Path) -> ssl.SSLContext:
+    return bundle_context(sandbox, "admin", platform_ca(sandbox), folder)
+
+
+def platform_ca(sandbox: Sandbox) -> str:
+    return read_file(hosts_of(sandbox, "nifi")[0]["container"], f"{NIFI_PKI}/chain.pem")
 
 
 def client_context(ca_pem: str, certificate_pem: bytes | None = None, key_pem: bytes | None = None,
@@ -203,34 +231,6 @@ def bundle_context(sandbox: Sandbox, user: str, ca_pem: str, folder: Path) -> ss
                           key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), folder)
 
 
-def probe(context: ssl.SSLContext, address: str, server_name: str, timeout: float = 90) -> list[str]:
-    """The probe's answer to an HTTPS request on a node (the identity it took from the client
-    certificate), the certificate checked against ``server_name``; waits for the probe to listen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((address, 8443), timeout=15) as plain:
-                with context.wrap_socket(plain, server_hostname=server_name) as tls:
-                    tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n".encode())
-                    chunks = []
-                    while chunk := tls.recv(65536):
-                        chunks.append(chunk)
-            return b"".join(chunks).decode().splitlines()
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
-def refused(context: ssl.SSLContext, address: str, server_name: str) -> bool:
-    """Whether the node refuses the client (the handshake or the first read fails, no identity)."""
-    try:
-        answer = probe(context, address, server_name)
-    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
-        return True
-    return not any(line.startswith("identity=") for line in answer)
-
-
 def foreign_certificate(common_name: str) -> tuple[bytes, bytes]:
     """A client certificate with a platform user's subject, self-signed: from no CA the nodes trust."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -248,7 +248,7 @@ def foreign_certificate(common_name: str) -> tuple[bytes, bytes]:
 
 # --- the tests, in order -------------------------------------------------------------------
 
-def test_make_sandbox_from_nothing(sandbox, report):
+def test_make_sandbox_from_nothing(sandbox, report, tmp_path):
     started = time.monotonic()
     result = make(sandbox, "sandbox")
     sandbox.first_converge_seconds = time.monotonic() - started
@@ -256,15 +256,17 @@ def test_make_sandbox_from_nothing(sandbox, report):
     phases = re.findall(r"^\[sandbox\] (.+): (\d+\.\d)s$", output, re.M)
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
-    assert [name for name, _ in phases][:12] == [
+    assert [name for name, _ in phases][:13] == [
         f"moto server on {sandbox.endpoint}", "terraform apply terraform/bootstrap/local (the account's administrator)",
         "terraform apply terraform/environments/local (the deploy role)",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
-        "RDS stand-in (PostgreSQL)", "ansible-playbook site.yml -i inventories/local",
-        "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline)",
+        "RDS stand-in (PostgreSQL)",
+        "NiFi distribution into the artifacts bucket (make nifi-distribution, ansible/playbooks/nifi-distribution.yml)",
+        "ansible-playbook site.yml -i inventories/local",
+        "AWX stand-in (EventBridge and the certificate pipeline launch jobs; ansible-runner in the execution environment)",
+        "user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline; it launches the nifi-users job)",
         "DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)",
-        "load balancers (HAProxy in place of the NLB and ALB)",
-        "AWX stand-in (EventBridge launches the decommission job; ansible-runner in the execution environment)"]
+        "load balancers (HAProxy in place of the NLB and ALB)"]
     hosts = recap(output)
     instances = sandbox.instances()
     assert sorted(hosts) == sorted(instance["instance_id"] for instance in instances)
@@ -281,28 +283,31 @@ def test_make_sandbox_from_nothing(sandbox, report):
                          for action in sandbox.moto().lifecycle_actions())
     assert completions == sorted((instance["instance_id"], "launch", "CONTINUE") for instance in instances)
     # What the CA was asked for: the NiFi nodes' server-and-client template; the client-only
-    # template for the airflow service identity and the user (admin).
+    # template for the airflow service identity, the user (admin) and the one-day certificates of
+    # the nifi-users service identity (the converge's users step, then the pipeline's job).
     templates = sorted(request["params"].get("TemplateArn", "").rsplit("/", 2)[-2]
                        for request in sandbox.moto().requests() if request["action"] == "IssueCertificate")
     end_entity = [template for template in templates if template.startswith("EndEntity")]
-    assert end_entity == ["EndEntityCertificate"] * 3 + ["EndEntityClientAuthCertificate"] * 2, templates
+    assert end_entity == ["EndEntityCertificate"] * 3 + ["EndEntityClientAuthCertificate"] * 4, templates
     document = sandbox.platform_document()
     assert f"api-server     https://{document['airflow']['api_domain_name']}" in output
     # The load balancers' stand-in checks the targets as the target groups say: the Airflow host
-    # answers its HTTP health check; the NiFi nodes refuse the TCP connect (NiFi is not installed),
-    # and the summary names each of them.
+    # answers its HTTP health check, every NiFi node its TCP one.
     assert re.search(rf"{re.escape(document['airflow']['alb_dns_name'])}:443 \(127[.\d]+\)  HTTPS -> HTTP 8080, "
                      r"target group \S+: 1 healthy$", output, re.M), output
     assert re.search(rf"{re.escape(document['nifi']['nlb_dns_name'])}:8443 \(127[.\d]+\)  TCP -> TCP 8443, "
-                     r"target group \S+: 3 unhealthy$", output, re.M), output
-    for instance in instances:
-        if instance["role"] == "nifi":
-            assert re.search(rf"unhealthy target {instance['instance_id']} {re.escape(instance['private_ip_address'])}:8443"
-                             r"  L4CON", output), output
+                     r"target group \S+: 3 healthy$", output, re.M), output
+    # A real NiFi 2.3.0 cluster: 3 of 3 nodes connected, as the admin sees it through the load balancer.
+    nlb = document["nifi"]["nlb_dns_name"]
+    admin = admin_context(sandbox, tmp_path)
+    status, about = nifi(admin, nlb, nlb, "/flow/about")
+    assert status == 200 and about["about"]["version"] == "2.3.0", about
+    assert cluster_nodes(admin, nlb, nlb) == {instance["private_dns_name"]: "CONNECTED"
+                                              for instance in instances if instance["role"] == "nifi"}
     assert re.search(r"^  admin\s+CN=admin, OU=Operations, O=Platform", output, re.M)
     assert "python -m sandbox user-bundle <user>" in output and "ssh -F" in output
     for stand_in in ("the moto server on", "podman containers (Debian 13, systemd)", "PostgreSQL in the container",
-                     "NiFi           not installed", "ELB            HAProxy at the load balancers' addresses",
+                     "NiFi           none: NiFi 2.3.0 itself", "ELB            HAProxy at the load balancers' addresses",
                      f"AWX            its job launch API on {sandbox.awx_url}"):
         assert stand_in in output
     # Airflow really serves its API, through the load balancer, by its certificate's name.
@@ -368,12 +373,15 @@ def test_ssh_takes_only_a_certificate_of_the_ca_for_the_environment(sandbox, tmp
 
 
 def test_second_converge_changes_nothing(sandbox, report):
+    nodes = hosts_of(sandbox, "nifi")
+    pids = nifi_pids(nodes)
     started = time.monotonic()
     result = site(sandbox)
     sandbox.noop_converge_seconds = time.monotonic() - started
     report(f"site.yml again: {sandbox.noop_converge_seconds:.0f}s")
     hosts = recap(result.stdout)
     assert hosts and all(counts["changed"] == 0 for counts in hosts.values()), (hosts, changed_tasks(result.stdout))
+    assert nifi_pids(nodes) == pids, "a converge that changed nothing restarted NiFi"
 
 
 def test_check_diff_changes_nothing_and_calls_no_mutating_api(sandbox):
@@ -401,11 +409,11 @@ def test_every_job_template_runs_in_the_execution_environment_as_awx_runs_it(san
     jobs = AwxJobs(sandbox, execution_environment_image())
     kinds = [template["kind"] for template in jobs.templates()]
     assert sorted(kinds) == sorted(["site", "nifi", "airflow", "user-certificates", "node-certificates",
-                                    "nifi-decommission", "callback"]), kinds
+                                    "nifi-users", "nifi-decommission", "callback"]), kinds
     airflow_host = hosts_of(sandbox, "airflow")[0]["instance_id"]
     timings = []
     for kind, limit in (("site", None), ("nifi", None), ("airflow", None), ("node-certificates", None),
-                        ("user-certificates", None), ("callback", airflow_host)):
+                        ("user-certificates", None), ("nifi-users", None), ("callback", airflow_host)):
         started = time.monotonic()
         result = jobs.launch(kind, limit=limit)
         timings.append(f"{kind} {time.monotonic() - started:.0f}s")
@@ -416,13 +424,15 @@ def test_every_job_template_runs_in_the_execution_environment_as_awx_runs_it(san
         if kind != "user-certificates":
             reached = set(result.stats.get("ok") or {})
             expected = {airflow_host} if limit else {instance["instance_id"] for instance in sandbox.instances()
-                                                     if kind in ("site", "node-certificates") or instance["role"] == kind}
+                                                     if kind in ("site", "node-certificates")
+                                                     or instance["role"] == kind.split("-")[0]}
             assert expected <= reached, (kind, reached)
     report("job templates in the execution environment: " + ", ".join(timings))
 
 
 def test_nifi_configuration_is_valid_and_the_same_on_every_node(sandbox, tmp_path, report):
-    """Against NiFi 2.11.0's own XSDs and default nifi.properties (tests/harness/nifi_reference.py)."""
+    """Against the XSDs of the NiFi distribution the project builds and the defaults of NiFi 2.3.0
+    (tests/harness/nifi_configuration.py)."""
     nodes = hosts_of(sandbox, "nifi")
     for node in nodes:
         folder = tmp_path / node["instance_id"]
@@ -430,89 +440,102 @@ def test_nifi_configuration_is_valid_and_the_same_on_every_node(sandbox, tmp_pat
         for name in ("nifi.properties", "authorizers.xml", "users.xml", "authorizations.xml", "zookeeper.properties",
                      "state-management.xml"):
             (folder / name).write_bytes(podman("exec", node["container"], "cat", f"{NIFI_CONF}/{name}").stdout.encode("iso-8859-1", "replace"))
-    passed, failed = nifi_configuration.check(tmp_path, {node["instance_id"]: node["private_dns_name"] for node in nodes})
+    schemas = nifi_schemas.schemas_dir(nifi_distribution.build())
+    passed, failed = nifi_configuration.check(tmp_path, schemas, {node["instance_id"]: node["private_dns_name"] for node in nodes})
     report(f"NiFi configuration: {len(passed)} checks passed on {len(nodes)} nodes")
     assert not failed, "\n".join(failed)
 
 
-def test_nifi_nodes_serve_tls_for_the_platforms_certificates_only(sandbox, tmp_path, report):
-    """Every node: the admin's PKCS#12 from Secrets Manager is accepted, with its DN as identity,
-    under the node's name and the load balancer's; another name, another CA's certificate (with the
-    admin's subject) and no certificate are refused; a node's certificate maps to the node identity."""
+def test_users_log_in_to_every_nifi_node_and_through_the_load_balancer(sandbox, tmp_path, report):
+    """Each user of cert-requests/local/ logs in with the PKCS#12 from Secrets Manager on every node
+    (by its name, checked against the node's certificate) and through the load balancer's name,
+    with their DN as identity; the admin may change the controller's settings. Another name, a
+    certificate of another CA with the admin's subject, and no certificate are refused by NiFi's
+    TLS; the load balancer finds every node healthy."""
     nodes = hosts_of(sandbox, "nifi")
-    ca_pem = read_file(nodes[0]["container"], f"{NIFI_PKI}/chain.pem")
+    ca_pem = platform_ca(sandbox)
     nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
-    admin = bundle_context(sandbox, "admin", ca_pem, tmp_path)
-    node_context = client_context(ca_pem, read_file(nodes[0]["container"], f"{NIFI_PKI}/cert.pem").encode(),
-                                  read_file(nodes[0]["container"], f"{NIFI_PKI}/key.pem").encode(), tmp_path)
+    requested = sorted(path.stem for path in (ROOT / "cert-requests" / "local").glob("*.yaml"))
+    assert [entry["user"] for entry in sandbox.user_secrets()] == requested
     foreign = client_context(ca_pem, *foreign_certificate("admin"), tmp_path)
     anonymous = client_context(ca_pem)
-    start_probes(nodes)
-    try:
+    for user in requested:
+        context = bundle_context(sandbox, user, ca_pem, tmp_path)
+        expected = sandbox_dn(sandbox, user)
         for node in nodes:
-            address, name = node["private_ip_address"], node["private_dns_name"]
-            assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, address, name), name
-            assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, address, nlb), name
-            with pytest.raises(ssl.SSLCertVerificationError):
-                probe(admin, address, "not-this-node.example")
-            answer = probe(node_context, address, name)
-            assert "identity=nifi-cluster-node" in answer, (name, answer)
-            assert f"dn=CN={nodes[0]['private_dns_name']}, OU=NiFiNodes, O=Platform" in answer, (name, answer)
-            assert refused(foreign, address, name), f"{name} took a certificate from another CA"
-            assert refused(anonymous, address, name), f"{name} took a client without a certificate"
-        # The network load balancer's health checks find every node listening now (3 checks 10 s
-        # apart); then, by its name, it passes TCP through, so the node itself reads the client's
-        # certificate.
-        node_ids = {node["instance_id"] for node in nodes}
-        healthy = _until(lambda: {item.instance_id for item in sandbox.load_balancers.health()
-                                  if item.state == "healthy"} >= node_ids, timeout=120)
-        assert healthy, sandbox.load_balancers.health()
-        assert "identity=CN=admin, OU=Operations, O=Platform" in probe(admin, nlb, nlb)
-        assert refused(anonymous, nlb, nlb), "the load balancer took a client without a certificate"
-    finally:
-        stop_probes(nodes)
-    report(f"TLS on {len(nodes)} nodes: admin accepted by node and load balancer name; "
-                   "another name, another CA and no certificate refused")
+            assert identity_on(context, node["private_ip_address"], node["private_dns_name"]) == expected, (user, node)
+        assert identity_on(context, nlb, nlb) == expected, user
+    admin = admin_context(sandbox, tmp_path)
+    for node in nodes:
+        address, name = node["private_ip_address"], node["private_dns_name"]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            nifi(admin, address, "not-this-node.example", "/flow/current-user")
+        assert identity_on(foreign, address, name) is None, f"{name} took a certificate from another CA"
+        assert identity_on(anonymous, address, name) is None, f"{name} took a client without a certificate"
+    assert identity_on(anonymous, nlb, nlb) is None, "the load balancer passed a client without a certificate"
+    # The admin writes /controller (the same settings back, with the current revision).
+    status, config = nifi(admin, nlb, nlb, "/controller/config")
+    assert status == 200, config
+    status, answer = nifi(admin, nlb, nlb, "/controller/config", "PUT",
+                          {"revision": config["revision"], "component": config["component"]})
+    assert status == 200, answer
+    # The root process group's policies are in place from the first start: the admin reads the flow.
+    status, flow = nifi(admin, nlb, nlb, "/flow/process-groups/root")
+    assert status == 200 and flow["permissions"]["canWrite"], flow
+    health = {item.instance_id: item.state for item in sandbox.load_balancers.health() if item.instance_id in
+              {node["instance_id"] for node in nodes}}
+    assert health == {node["instance_id"]: "healthy" for node in nodes}, health
+    report(f"NiFi logins: {', '.join(requested)} on {len(nodes)} nodes and through {nlb}; another name, another CA "
+           "and no certificate refused")
 
 
-def test_user_added_then_removed(sandbox, tmp_path, report):
-    requests_dir = tmp_path / "cert-requests"
-    shutil.copytree(ROOT / "cert-requests", requests_dir)
-    request = requests_dir / "local" / "carol.yaml"
-    request.write_text("user: carol\nenv: local\n"
-                       "subject: {common_name: carol, organizational_unit: Analytics, organization: Platform}\n"
-                       "expiry_days: 30\nroles: [viewer]\n")
-    identity = "CN=carol, OU=Analytics, O=Platform"
-    variables = f"cert_requests_dir={requests_dir}"
-    playbook(sandbox, "ansible/playbooks/user-certs.yml", "-i", "inventories/local", "-e", variables)
-    playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", variables)
+def sandbox_dn(sandbox: Sandbox, user: str) -> str:
+    """The user's DN as NiFi renders it (the identity function's, from the secret's tag)."""
+    (entry,) = [entry for entry in sandbox.user_secrets() if entry["user"] == user]
+    return identity.dn_of_tag(entry["tags"]["dataplatform:subject_dn"])
 
+
+CAROL = ("user: carol\nenv: local\nsubject: {common_name: carol, organizational_unit: Analytics, organization: Platform}\n"
+         "expiry_days: 30\nroles: [viewer]\n")
+
+
+def test_user_added_then_removed_by_the_certificate_pipeline_without_a_restart(sandbox, tmp_path, report):
+    """A request merged: the pipeline issues carol's certificate and its nifi-users job (launched in
+    AWX by the pipeline, no command typed) lets her in on every node as a viewer, whose writes NiFi
+    refuses. Her request removed: the pipeline revokes her certificate and the job takes her
+    identity out of NiFi; the certificate she still holds is refused on every node. No NiFi process
+    restarted."""
     nodes = hosts_of(sandbox, "nifi")
-    for node in nodes:
-        assert user_policies(node["container"], identity) == VIEWER_POLICIES, node["instance_id"]
-
-    # carol's PKCS#12 from Secrets Manager completes a TLS handshake with a NiFi host.
-    node = nodes[0]
-    start_probes([node])
+    pids = nifi_pids(nodes)
+    request = ROOT / "cert-requests" / "local" / "carol.yaml"
+    identity = "CN=carol, OU=Analytics, O=Platform"
+    jobs_before = len(sandbox.awx_jobs())
     try:
-        context = bundle_context(sandbox, "carol", read_file(node["container"], f"{NIFI_PKI}/chain.pem"), tmp_path)
-        answer = probe(context, node["private_ip_address"], node["private_dns_name"])
+        request.write_text(CAROL)
+        started = time.monotonic()
+        certificate_pipeline.run(sandbox)
+        added = time.monotonic() - started
+        context = bundle_context(sandbox, "carol", platform_ca(sandbox), tmp_path)
+        for node in nodes:
+            assert identity_on(context, node["private_ip_address"], node["private_dns_name"]) == identity, node
+        nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
+        status, config = nifi(context, nlb, nlb, "/controller/config")
+        assert status == 403, (status, config)
     finally:
-        stop_probes([node])
-    report(f"carol's handshake with {node['private_dns_name']}: "
-           + " ".join(line for line in answer if line.startswith("identity=")))
-    assert f"identity={identity}" in answer
-
-    # Removed again: revoked at the CA, the secret gone, the identity gone from every node.
-    request.unlink()
+        request.unlink(missing_ok=True)
     sandbox.moto().clear_requests()
-    playbook(sandbox, "ansible/playbooks/user-certs.yml", "-i", "inventories/local", "-e", variables)
-    actions = count_actions(sandbox.moto().requests())
-    assert "acm-pca:RevokeCertificate" in actions, actions
+    started = time.monotonic()
+    certificate_pipeline.run(sandbox)
+    removed = time.monotonic() - started
+    assert "acm-pca:RevokeCertificate" in count_actions(sandbox.moto().requests())
     assert "carol" not in [entry["user"] for entry in sandbox.user_secrets()]
-    playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", variables)
     for node in nodes:
-        assert user_policies(node["container"], identity) is None, node["instance_id"]
+        assert identity_on(context, node["private_ip_address"], node["private_dns_name"]) is None, node
+    jobs = sandbox.awx_jobs()[jobs_before:]
+    assert [(job["name"], job["status"]) for job in jobs] == [("dataplatform-local-nifi-users", "successful")] * 2, jobs
+    assert nifi_pids(nodes) == pids, "a user change restarted NiFi"
+    report(f"carol added by the certificate pipeline in {added:.0f}s, locked out of {len(nodes)} nodes "
+           f"{removed:.0f}s after her request was removed; no NiFi restart")
 
 
 def _airflow_api(sandbox: Sandbox, path: str, token: str | None = None, method: str = "GET", body: dict | None = None):

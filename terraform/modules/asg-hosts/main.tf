@@ -108,7 +108,7 @@ resource "aws_autoscaling_group" "hosts" {
   desired_capacity          = var.desired_capacity
   vpc_zone_identifier       = var.subnet_ids
   target_group_arns         = var.target_group_arns
-  health_check_type         = length(var.target_group_arns) > 0 ? "ELB" : "EC2"
+  health_check_type         = coalesce(var.health_check_type, length(var.target_group_arns) > 0 ? "ELB" : "EC2")
   health_check_grace_period = var.health_check_grace_period_seconds
   protect_from_scale_in     = false
   # Instances wait in Pending:Wait until they are configured (the launch hook), which takes

@@ -134,6 +134,17 @@ variable "target_group_arns" {
   default     = []
 }
 
+variable "health_check_type" {
+  description = "What replaces an instance: EC2 (its status checks only) or ELB (also its target groups' health checks). Null: ELB when target_group_arns is set, else EC2."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.health_check_type == null || contains(["EC2", "ELB"], coalesce(var.health_check_type, "EC2"))
+    error_message = "health_check_type must be EC2, ELB or null."
+  }
+}
+
 variable "health_check_grace_period_seconds" {
   description = "Seconds after launch before health checks count (covers configuration by Ansible)."
   type        = number

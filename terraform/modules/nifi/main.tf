@@ -200,10 +200,14 @@ module "hosts" {
     size_gb     = var.data_volume_size_gb
     mount_point = var.data_volume_mount_point
   }
-  min_size                         = var.min_size
-  max_size                         = var.max_size
-  desired_capacity                 = var.desired_capacity
-  target_group_arns                = [aws_lb_target_group.https.arn]
+  min_size          = var.min_size
+  max_size          = var.max_size
+  desired_capacity  = var.desired_capacity
+  target_group_arns = [aws_lb_target_group.https.arn]
+  # A node that restarts (a rolling restart, a renewed configuration) fails the load balancer's
+  # check for a minute or two; the load balancer stops sending it users meanwhile, but the group
+  # must not replace it: its data volume holds queued FlowFiles. Only a failed instance is replaced.
+  health_check_type                = "EC2"
   termination_hook_timeout_seconds = var.termination_hook_timeout_seconds
   awx_callback_url                 = var.awx_callback_url
   ssh_access = {

@@ -615,8 +615,9 @@ def test_airflow_runs_the_sample_dag_from_the_dags_bucket(sandbox, report):
     assert state == "success"
     assert s3.get_object(Bucket=document["buckets"]["silver"], Key=key)["Body"].read() == b"order_id,amount\n1,10.00\n"
     assert "Contents" not in s3.list_objects_v2(Bucket=document["buckets"]["bronze"], Prefix=key)
-    logs = s3.list_objects_v2(Bucket=document["buckets"]["logs"], Prefix="airflow/task-logs/").get("Contents", [])
-    assert any("dag_id=bronze_to_silver" in entry["Key"] for entry in logs)
+    # Airflow uploads a task's log once the task has ended, after the run's state is final.
+    assert _until(lambda: any("dag_id=bronze_to_silver" in entry["Key"] for entry in s3.list_objects_v2(
+        Bucket=document["buckets"]["logs"], Prefix="airflow/task-logs/").get("Contents", [])), timeout=120)
 
     container_id = podman("inspect", "--format", "{{.Id}}", container).stdout.strip()
     memory = unit_memory(container_id, AIRFLOW_UNITS)
@@ -821,31 +822,85 @@ def test_each_host_calls_aws_as_its_instance_role_and_is_refused_what_it_must_no
     assert s3.head_object(Bucket=document["buckets"]["bronze"], Key="e2e/kept.csv")
 
 
-def _write_flow(container: str, root_group_id: str) -> None:
-    """The flow.json.gz a running cluster would have written (NiFi itself is not installed here)."""
-    flow = {"encodingVersion": {"majorVersion": 2, "minorVersion": 0},
-            "rootGroup": {"identifier": "root", "instanceIdentifier": root_group_id, "name": "NiFi Flow"}}
-    subprocess.run(["podman", "exec", "-i", container, "sh", "-c",
-                    "mkdir -p /var/lib/nifi-data/flow && cat > /var/lib/nifi-data/flow/flow.json.gz"],
-                   input=gzip.compress(json.dumps(flow).encode(), mtime=0), check=True, timeout=60)
+class DownWatcher:
+    """Polls every node's /health/cluster (NiFi's management server, on the node's loopback) until
+    stopped; remembers the most nodes that were not CONNECTED at one time."""
+
+    def __init__(self, nodes: list[dict]):
+        self.nodes = nodes
+        self.most_down = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _connected(self, node: dict) -> bool:
+        answer = podman("exec", node["container"], "curl", "-s", "-m", "3", "http://127.0.0.1:52020/health/cluster",
+                        check=False).stdout
+        return "CONNECTED" in answer and "DISCONNECTED" not in answer
+
+    def _run(self):
+        while not self._stop.is_set():
+            down = sum(not self._connected(node) for node in self.nodes)
+            self.most_down = max(self.most_down, down)
+            self.samples += 1
+            self._stop.wait(1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
-def test_a_flow_written_by_nifi_adds_the_root_group_policies(sandbox):
-    """Until NiFi wrote a flow the root group's policies wait; with one, every node gets them."""
-    root_group_id = str(uuid.uuid4())
+AUTOREFRESH = '{"nifi_properties_overrides": {"nifi.ui.autorefresh.interval": "31 sec"}}'
+
+
+def test_a_configuration_change_restarts_the_nodes_one_at_a_time(sandbox, report):
+    """A nifi.properties change restarts every node, one at a time (never two down), none replaced;
+    the same run again changes nothing. A run that dies after writing the change but before the
+    restarts leaves the restarts to the next run, which makes them although it changes nothing."""
     nodes = hosts_of(sandbox, "nifi")
-    for node in nodes:
-        _write_flow(node["container"], root_group_id)
-    playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local")
-    for node in nodes:
-        assert ("/process-groups/" + root_group_id, "R") in user_policies(node["container"], "CN=admin, OU=Operations, O=Platform")
-    contents = {read_file(node["container"], f"{NIFI_CONF}/authorizations.xml") for node in nodes}
-    assert len(contents) == 1
+    members = {node["instance_id"] for node in nodes}
+    pids = nifi_pids(nodes)
+    started = time.monotonic()
+    with DownWatcher(nodes) as watcher:
+        result = playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", AUTOREFRESH)
+    rolled = time.monotonic() - started
+    restarted = nifi_pids(nodes)
+    assert all(restarted[node] != pids[node] for node in pids), (pids, restarted)
+    assert watcher.most_down == 1, f"{watcher.most_down} nodes down at once ({watcher.samples} samples)"
+    assert {node["instance_id"] for node in hosts_of(sandbox, "nifi")} == members
+    assert len(re.findall(r"TASK \[dataplatform\.ops\.nifi : Restart NiFi [^\n]*\nchanged:", result.stdout)) == len(nodes)
+    again = recap(playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local", "-e", AUTOREFRESH).stdout)
+    assert all(counts["changed"] == 0 for counts in again.values()), again
+    assert nifi_pids(nodes) == restarted
+
+    # Back to the defaults, in a run killed once every node has its change written.
+    process = subprocess.Popen(["ansible-playbook", "ansible/playbooks/nifi.yml", "-i", "inventories/local"], cwd=ROOT,
+                               env=sandbox.environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        if line.startswith("PLAY [Restart the nodes whose configuration changed"):
+            process.kill()
+            break
+    process.wait(timeout=60)
+    assert nifi_pids(nodes) == restarted, "the killed run restarted a node before its restart play"
+    with DownWatcher(nodes) as watcher:
+        playbook(sandbox, "ansible/playbooks/nifi.yml", "-i", "inventories/local")
+    assert watcher.most_down == 1, f"{watcher.most_down} nodes down at once"
+    after = nifi_pids(nodes)
+    assert all(after[node] != restarted[node] for node in pids), "the restart the killed run owed was forgotten"
+    report(f"rolling restart of {len(nodes)} nodes for a nifi.properties change: {rolled:.0f}s, at most one node down; "
+           "a restart owed by a killed run made by the next")
 
 
-def test_nifi_scaled_from_three_to_four(sandbox, report):
+def test_nifi_scaled_from_three_to_four(sandbox, report, tmp_path):
+    """A fourth instance, converged alone, joins the cluster (4 of 4 connected) while the other
+    nodes keep their NiFi process and every file the role manages (zero-touch scale-out)."""
     before = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
     sums_before = {instance: checksums(node["container"], NIFI_MANAGED_FILES) for instance, node in before.items()}
+    pids = nifi_pids(list(before.values()))
     make(sandbox, "sandbox", "SANDBOX_ARGS=--var nifi_desired_capacity=4 --no-converge")
     after = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
     assert set(before) < set(after) and len(after) == 4
@@ -853,20 +908,19 @@ def test_nifi_scaled_from_three_to_four(sandbox, report):
     assert after[new]["lifecycle_state"] == "Pending:Wait", after[new]
     started = time.monotonic()
     limited = recap(site(sandbox, "--limit", new).stdout)
-    report(f"the new NiFi host {new} converged alone in {time.monotonic() - started:.0f}s")
+    report(f"the new NiFi host {new} converged alone and joined the cluster in {time.monotonic() - started:.0f}s")
     assert set(limited) == {new}, limited
     assert limited[new]["failed"] == 0 and limited[new]["changed"] > 0
     assert {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}[new] == "InService"
-    # Zero-touch: nothing the role manages moved on the other nodes, and the new node renders the
-    # same authorizations (root-group policies included) from the others' flows, having none itself.
+    nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
+    assert cluster_nodes(admin_context(sandbox, tmp_path), nlb, nlb) == {
+        node["private_dns_name"]: "CONNECTED" for node in after.values()}
     for instance, node in before.items():
         assert checksums(node["container"], NIFI_MANAGED_FILES) == sums_before[instance], instance
-    assert len({read_file(node["container"], f"{NIFI_CONF}/authorizations.xml") for node in after.values()}) == 1
+    assert {instance: pid for instance, pid in nifi_pids(list(before.values())).items()} == pids
     result = site(sandbox)
     hosts = recap(result.stdout)
-    others = {host: counts for host, counts in hosts.items() if host != new}
-    assert others and all(counts["changed"] == 0 for counts in others.values()), (others, changed_tasks(result.stdout))
-    assert hosts[new]["failed"] == 0
+    assert all(counts["changed"] == 0 for counts in hosts.values()), (hosts, changed_tasks(result.stdout))
 
 
 def test_host_stopped_mid_run_fails_alone(sandbox, report):
@@ -880,7 +934,7 @@ def test_host_stopped_mid_run_fails_alone(sandbox, report):
     for line in process.stdout:
         output.append(line)
         # Once the NiFi play has read the cluster's state and moved on to the node's TLS material.
-        if not stopped and line.startswith("TASK [") and "Write bootstrap.conf" in line:
+        if not stopped and line.startswith("TASK [") and "Write the JVM's arguments" in line:
             podman("stop", "--time", "2", victim["container"])
             stopped = True
     process.wait(timeout=3600)
@@ -939,16 +993,68 @@ def test_a_new_host_whose_converge_fails_is_replaced_at_the_hooks_timeout(sandbo
         moto.set_lifecycle_timeout(None)
 
 
-def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sandbox, report):
-    """Scale-in holds the leaving NiFi node in Terminating:Wait (its termination hook). Nobody types
-    a command after it: the lifecycle action's event reaches EventBridge's rule, whose API
-    destination launches the decommission job template in AWX (the stand-in) with the instance as
-    its limit and the lifecycle-events user's token; the job runs in the execution environment as
-    the automation role, has a one-day client certificate issued for the nifi-decommission service
-    identity (no person's), reaches NiFi through the load balancer's name and completes the action.
-    NiFi is not installed, so the load balancer has no healthy node and the job completes with
-    ABANDON and fails, which still lets the instance go."""
-    members = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
+def _processor(admin, nlb, group: str, kind: str, name: str, auto_terminated: list[str]) -> dict:
+    status, created = nifi(admin, nlb, nlb, f"/process-groups/{group}/processors", "POST", {
+        "revision": {"version": 0}, "component": {
+            "type": f"org.apache.nifi.processors.{kind}", "name": name,
+            "config": {"schedulingPeriod": "200 ms", "autoTerminatedRelationships": auto_terminated}}})
+    assert status == 201, created
+    return created
+
+
+def _queued(admin, nlb) -> dict[str, int]:
+    """FlowFiles queued in the root group, per node address."""
+    status, answer = nifi(admin, nlb, nlb, "/flow/process-groups/root/status?nodewise=true")
+    assert status == 200, answer
+    return {snapshot["address"]: snapshot["statusSnapshot"]["flowFilesQueued"]
+            for snapshot in answer["processGroupStatus"]["nodeSnapshots"]}
+
+
+def _queue_flowfiles_on_every_node(admin, nlb) -> dict[str, int]:
+    """A flow whose FlowFiles wait in a queue: GenerateFlowFile, on every node, into a stopped
+    UpdateAttribute (the NAR the project builds). Runs until every node holds some, then stops."""
+    status, root = nifi(admin, nlb, nlb, "/flow/process-groups/root")
+    assert status == 200, root
+    group = root["processGroupFlow"]["id"]
+    source = _processor(admin, nlb, group, "standard.GenerateFlowFile", "e2e source", [])
+    target = _processor(admin, nlb, group, "attributes.UpdateAttribute", "e2e held", ["success"])
+    status, connection = nifi(admin, nlb, nlb, f"/process-groups/{group}/connections", "POST", {
+        "revision": {"version": 0}, "component": {
+            "source": {"id": source["id"], "groupId": group, "type": "PROCESSOR"},
+            "destination": {"id": target["id"], "groupId": group, "type": "PROCESSOR"},
+            "selectedRelationships": ["success"]}})
+    assert status == 201, connection
+
+    def run_status(state: str) -> None:
+        status, current = nifi(admin, nlb, nlb, f"/processors/{source['id']}")
+        assert status == 200, current
+        status, answer = nifi(admin, nlb, nlb, f"/processors/{source['id']}/run-status", "PUT",
+                              {"revision": current["revision"], "state": state})
+        assert status == 200, answer
+
+    run_status("RUNNING")
+    try:
+        _until(lambda: all(count >= 5 for count in _queued(admin, nlb).values()), timeout=120, interval=2)
+    finally:
+        run_status("STOPPED")
+    time.sleep(3)
+    return _queued(admin, nlb)
+
+
+def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sandbox, report, tmp_path):
+    """Scale-in with FlowFiles queued on every node holds the leaving node in Terminating:Wait (its
+    termination hook). Nobody types a command after it: the lifecycle action's event reaches
+    EventBridge's rule, whose API destination launches the decommission job template in AWX (the
+    stand-in) with the instance as its limit and the lifecycle-events user's token; the job runs in
+    the execution environment as the automation role, has a one-day client certificate issued for
+    the nifi-decommission service identity (no person's), reaches NiFi through the load balancer's
+    name, disconnects, offloads and deletes the node and completes the action with CONTINUE. The
+    cluster has one node fewer and still every queued FlowFile."""
+    nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
+    admin = admin_context(sandbox, tmp_path)
+    queued = _queue_flowfiles_on_every_node(admin, nlb)
+    members = {node["instance_id"]: node for node in hosts_of(sandbox, "nifi")}
+    in_cluster = cluster_nodes(admin, nlb, nlb)
     moto = sandbox.moto()
     moto.clear_requests()
     jobs_before = len(sandbox.awx_jobs())
@@ -958,32 +1064,33 @@ def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sand
     # Only a node that was in service counts: an earlier test's replacement may still be launching
     # (Pending:Wait), and its launch hook's timeout may end it meanwhile.
     now = {node["instance_id"]: node["lifecycle_state"] for node in hosts_of(sandbox, "nifi")}
-    leaving = [node for node, state in members.items() if state == "InService"
+    leaving = [node for node, member in members.items() if member["lifecycle_state"] == "InService"
                and now.get(node, "gone") in ("gone", "Terminating:Wait", "Terminating:Proceed")]
     assert len(leaving) == 1, (members, now)
     leaving = leaving[0]
+    leaving_address = members[leaving]["private_dns_name"]
+    assert queued.get(leaving_address, 0) > 0, (leaving_address, queued)
 
     def completed():
         return [(action["InstanceId"], action["LifecycleHookName"], action["LifecycleActionResult"])
                 for action in moto.lifecycle_actions()
                 if action["InstanceId"] == leaving and action["LifecycleHookName"] == "terminate"]
 
-    assert _until(completed, timeout=600) == [(leaving, "terminate", "ABANDON")]
+    assert _until(completed, timeout=900) == [(leaving, "terminate", "CONTINUE")]
     report(f"scale-in: {leaving} decommissioned by the job EventBridge launched, "
-           f"{time.monotonic() - started:.0f}s after make sandbox began")
+           f"{time.monotonic() - started:.0f}s after make sandbox began; {sum(queued.values())} FlowFiles kept")
     assert _until(lambda: leaving not in {node["instance_id"] for node in hosts_of(sandbox, "nifi")}, timeout=60)
+    remaining = cluster_nodes(admin, nlb, nlb)
+    assert set(remaining) == set(in_cluster) - {leaving_address}, (in_cluster, remaining)
+    assert set(remaining.values()) == {"CONNECTED"}, remaining
+    assert sum(_queued(admin, nlb).values()) == sum(queued.values()), "FlowFiles were lost with the leaving node"
     (invocation,) = [record for record in moto.api_destination_invocations() if record["rule"].endswith("nifi-decommission")]
     assert invocation["status"] == 201 and json.loads(invocation["body"]) == {"limit": leaving}, invocation
-    jobs = sandbox.awx_jobs()[jobs_before:]
-    assert [(job["name"], job["limit"]) for job in jobs] == [("dataplatform-local-nifi-decommission", leaving)], jobs
-
-    def finished():
-        job = sandbox.awx_jobs()[jobs_before]
-        return job if job["status"] not in ("pending", "running") else None
-
-    job = _until(finished, timeout=120)
-    output = (Path(job["private_data_dir"]) / "stdout.txt").read_text()
-    assert job["status"] == "failed" and "completed with ABANDON" in output, output[-4000:]
+    jobs = _until(lambda: (lambda found: found if found and all(job["status"] not in ("pending", "running") for job in found)
+                           else None)(sandbox.awx_jobs()[jobs_before:]), timeout=120)
+    assert [(job["name"], job["limit"], job["status"]) for job in jobs] == [
+        ("dataplatform-local-nifi-decommission", leaving, "successful")], jobs
+    output = (Path(jobs[0]["private_data_dir"]) / "stdout.txt").read_text()
     assert "dp-local-nifi-main-nlb" in output, "the job reaches NiFi through the load balancer's name"
     issued = [request["params"] for request in moto.requests() if request["action"] == "IssueCertificate"]
     assert [(params["TemplateArn"].rsplit("/", 2)[-2], params["Validity"]) for params in issued] == [

@@ -25,8 +25,9 @@ class FakeModule:
         raise AssertionError(msg)
 
 
-def entry(path, content="a=1\n", mode="0640", secret=False):
-    return {"path": str(path), "content": content, "owner": OWNER, "group": GROUP, "mode": mode, "secret": secret}
+def entry(path, content="a=1\n", mode="0640", secret=False, seed=False):
+    return {"path": str(path), "content": content, "owner": OWNER, "group": GROUP, "mode": mode, "secret": secret,
+            "seed": seed}
 
 
 def test_a_new_file_is_written_with_its_mode_and_reported(tmp_path):
@@ -73,3 +74,14 @@ def test_directories_are_made_and_corrected(tmp_path):
 def test_a_bad_mode_is_a_clear_error(tmp_path, mode):
     with pytest.raises(AssertionError, match="mode"):
         managed_files.ensure_file(FakeModule(), entry(tmp_path / "x", mode=mode), [])
+
+
+def test_a_seed_is_written_once_and_then_left_to_its_service(tmp_path):
+    path = tmp_path / "users.xml"
+    assert managed_files.ensure_file(FakeModule(), entry(path, "<seed/>\n", seed=True), []) is True
+    assert path.read_text() == "<seed/>\n"
+    path.write_text("<rewritten by the service/>\n")
+    os.chmod(path, 0o600)
+    assert managed_files.ensure_file(FakeModule(), entry(path, "<another seed/>\n", seed=True), []) is False
+    assert path.read_text() == "<rewritten by the service/>\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

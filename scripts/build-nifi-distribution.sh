@@ -35,6 +35,11 @@ tarball_name="nifi-$version-bin.tar.gz"
 key=$(cd "$source_dir" && find . -type f \( -name pom.xml -o -name '*.xml' -path './assembly/src/*' \) -print0 |
   LC_ALL=C sort -z | xargs -0 sha256sum | cat - "$this_script" | sha256sum | cut -c1-16)
 output_dir="$cache_root/nifi-distribution/$key"
+# One build at a time on the machine (test tiers run side by side, and the sandbox builds too):
+# the others wait, then find the tarball.
+mkdir -p "$cache_root/nifi-distribution"
+exec 9>"$cache_root/nifi-distribution/.lock"
+flock 9
 if [[ -s "$output_dir/$tarball_name" && -s "$output_dir/$tarball_name.sha512" ]]; then
   echo "$output_dir/$tarball_name"
   exit 0

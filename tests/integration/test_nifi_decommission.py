@@ -77,15 +77,30 @@ def issued_certificates(moto):
     return [request for request in moto.requests() if request["action"] == "IssueCertificate"]
 
 
-def test_nifi_unreachable_completes_the_action_with_abandon_and_fails_the_host(terminating_node):
+def test_nifi_unreachable_keeps_the_instance_waiting_with_a_heartbeat_and_fails_the_host(terminating_node):
+    """The default: a node that could not be offloaded is never let go with its queues."""
+    moto = terminating_node["moto"]
     result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "was not taken out of the NiFi cluster" in output and "completed with ABANDON" in output, output
+    assert "was not taken out of the NiFi cluster" in output and "keeps waiting in its termination hook" in output, output
+    assert moto.lifecycle_actions() == []
+    assert "autoscaling:RecordLifecycleActionHeartbeat" in count_actions(moto.requests())
+    assert "PRIVATE KEY" not in output
+    groups = boto3.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    states = {instance["InstanceId"]: instance["LifecycleState"] for instance in groups[0]["Instances"]}
+    assert states[terminating_node["instance_id"]] == "Terminating:Wait"
+
+
+def test_abandon_on_failure_completes_the_action_with_abandon(terminating_node):
+    result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}",
+                 "-e", "nifi_decommission_on_failure=abandon")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "completed with ABANDON" in output, output
     assert terminating_node["moto"].lifecycle_actions() == [{
         "AutoScalingGroupName": GROUP, "LifecycleHookName": "terminate", "InstanceId": terminating_node["instance_id"],
         "LifecycleActionResult": "ABANDON"}]
-    assert "PRIVATE KEY" not in output
     # The instance the hook held is gone, as the hook's result lets it go.
     groups = boto3.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     assert terminating_node["instance_id"] not in [instance["InstanceId"] for instance in groups[0]["Instances"]]
@@ -118,14 +133,6 @@ def test_the_service_identity_is_the_one_the_nifi_role_authorizes_to_manage_the_
     assert service["roles"] == ["cluster_manager"]
     assert {(policy["resource"], tuple(policy["actions"])) for policy in defaults["nifi_roles"]["cluster_manager"]["policies"]} == {
         ("/controller", ("read", "write")), ("/flow", ("read",))}
-
-
-def test_wait_on_failure_leaves_the_action_pending(terminating_node):
-    result = run(terminating_node["inventory"], "-e", f"nifi_decommission_api_url={CLOSED_PORT_API}",
-                 "-e", "nifi_decommission_on_failure=wait")
-    assert result.returncode != 0
-    assert "stays pending until the hook times out" in result.stdout
-    assert terminating_node["moto"].lifecycle_actions() == []
 
 
 def test_check_mode_issues_nothing_and_calls_no_mutating_api(terminating_node):

@@ -44,7 +44,8 @@ ENVIRONMENTS = ("dev", "ppd", "prod")
 # Stand-ins for the caller's secrets.yml: the tasks that use them must render, and must not log them.
 SAMPLE_SECRETS = {
     "awx_host_config_keys": {env: f"sample-host-config-key-{env}" for env in ENVIRONMENTS},
-    "awx_lifecycle_user_passwords": {env: f"sample-password-{env}" for env in ENVIRONMENTS},
+    "awx_launcher_user_passwords": {user: {env: f"sample-password-{user}-{env}" for env in ENVIRONMENTS}
+                                    for user in ("lifecycle_user", "pipeline_user")},
 }
 SECRET_VARIABLES = tuple(SAMPLE_SECRETS)
 
@@ -360,10 +361,11 @@ def test_templates_launched_from_outside_have_url_safe_names():
         assert re.fullmatch(r"[A-Za-z0-9._-]+", params["username"]), params["username"]
 
 
-def test_the_lifecycle_users_may_only_launch_their_decommission_template():
+def test_the_launcher_users_may_only_launch_their_one_template():
     roles = [params for _index, params in objects("role")]
     assert {(role["user"], role["role"], role["job_template"]) for role in roles} == {
-        (f"dataplatform-{env}-lifecycle-events", "execute", f"dataplatform-{env}-nifi-decommission") for env in ENVIRONMENTS}
+        (f"dataplatform-{env}-{user}", "execute", f"dataplatform-{env}-{template}") for env in ENVIRONMENTS
+        for user, template in (("lifecycle-events", "nifi-decommission"), ("certificate-pipeline", "nifi-users"))}
     for _index, params in objects("user"):
         assert params["update_secrets"] is False and not params.get("is_superuser")
 

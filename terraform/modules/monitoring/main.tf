@@ -233,6 +233,26 @@ resource "aws_cloudwatch_metric_alarm" "nifi_unhealthy_nodes" {
   tags                = var.tags
 }
 
+# A NiFi node that could not be decommissioned waits in its termination hook with its queues
+# (ansible/playbooks/nifi-decommission.yml records a heartbeat and fails): someone must look
+# before the hook's timeout lets it go. A clean decommission takes minutes.
+resource "aws_cloudwatch_metric_alarm" "nifi_node_stuck_terminating" {
+  alarm_name          = "${local.name}-nifi-node-stuck-terminating"
+  alarm_description   = "A NiFi instance has waited in its termination hook for 30 minutes: its decommission failed and it still holds queued FlowFiles. See the nifi-decommission job in AWX, fix the cause and run it again."
+  namespace           = "AWS/AutoScaling"
+  metric_name         = "GroupTerminatingInstances"
+  dimensions          = { AutoScalingGroupName = var.auto_scaling_groups["nifi"].name }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 6
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "airflow_5xx" {
   alarm_name          = "${local.name}-airflow-5xx"
   alarm_description   = "The Airflow api-server answers with server errors."

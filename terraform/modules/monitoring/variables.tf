@@ -69,11 +69,16 @@ variable "pipeline_alert_email_addresses" {
 }
 
 variable "auto_scaling_groups" {
-  description = "Auto Scaling Groups to watch, by role: their name and minimum size."
+  description = "Auto Scaling Groups to watch, by role: their name and minimum size. The nifi entry is required (its terminating instances are watched)."
   type = map(object({
     name     = string
     min_size = number
   }))
+
+  validation {
+    condition     = contains(keys(var.auto_scaling_groups), "nifi")
+    error_message = "auto_scaling_groups must have a nifi entry."
+  }
 }
 
 variable "nifi_load_balancer" {

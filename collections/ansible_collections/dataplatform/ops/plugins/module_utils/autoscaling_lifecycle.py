@@ -36,3 +36,25 @@ def complete_lifecycle_action(client, asg_name, hook_name, instance_id, result, 
             return False, "%s has no pending %s action in %s (already completed or timed out)" % (instance_id, hook_name, asg_name)
         raise
     return True, "completed %s's %s action of %s with %s" % (instance_id, hook_name, asg_name, result)
+
+
+def record_heartbeat(client, asg_name, hook_name, instance_id, check_mode=False, client_error=Exception):
+    """Restarts the action's heartbeat timeout, so the instance waits that long again from now;
+    ``(changed, message)``. An action no longer pending is reported, not raised."""
+    if check_mode:
+        return True, "would record a heartbeat for %s's %s action of %s" % (instance_id, hook_name, asg_name)
+    try:
+        client.record_lifecycle_action_heartbeat(
+            AutoScalingGroupName=asg_name,
+            LifecycleHookName=hook_name,
+            InstanceId=instance_id,
+            aws_retry=True,
+        )
+    except client_error as error:
+        response = getattr(error, "response", {}) or {}
+        details = response.get("Error", {})
+        if details.get("Code") == "ValidationError" and NO_ACTIVE_ACTION in details.get("Message", ""):
+            return False, "%s has no pending %s action in %s (already completed or timed out)" % (instance_id, hook_name, asg_name)
+        raise
+    return True, "recorded a heartbeat for %s's %s action of %s: it waits a whole heartbeat timeout again" % (
+        instance_id, hook_name, asg_name)

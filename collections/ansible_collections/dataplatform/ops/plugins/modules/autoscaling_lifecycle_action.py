@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: autoscaling_lifecycle_action
-short_description: Complete an Auto Scaling lifecycle action (CONTINUE or ABANDON), safely repeatable
+short_description: Complete an Auto Scaling lifecycle action (CONTINUE or ABANDON), or extend its wait, safely repeatable
 version_added: 0.1.0
 description:
   - Completes the lifecycle action an instance waits on in C(Pending:Wait) or C(Terminating:Wait).
@@ -15,6 +15,8 @@ description:
     as unchanged instead of failing, so a job that failed half-way can simply run again.
   - For a termination hook both results let the instance terminate; C(ABANDON) also skips the group's remaining
     hooks and records that the action did not succeed.
+  - With O(state=waiting) it records a heartbeat instead, so the instance waits a whole heartbeat timeout again from
+    now (for an operator to act before the hook lets it go).
   - Check mode calls no API.
 options:
   asg_name:
@@ -30,10 +32,16 @@ options:
     type: str
     required: true
   result:
-    description: C(CONTINUE) when the work the hook waits for succeeded, C(ABANDON) when it did not.
+    description:
+      - C(CONTINUE) when the work the hook waits for succeeded, C(ABANDON) when it did not.
+      - Required with O(state=completed).
     type: str
     choices: [CONTINUE, ABANDON]
-    required: true
+  state:
+    description: C(completed) completes the action with O(result); C(waiting) records a heartbeat and leaves it pending.
+    type: str
+    choices: [completed, waiting]
+    default: completed
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -56,6 +64,14 @@ EXAMPLES = r"""
     instance_id: "{{ instance_id }}"
     result: CONTINUE
   delegate_to: localhost
+
+- name: Keep the instance waiting while someone looks at why it could not leave cleanly
+  dataplatform.ops.autoscaling_lifecycle_action:
+    asg_name: "{{ asg_name }}"
+    lifecycle_hook_name: terminate
+    instance_id: "{{ instance_id }}"
+    state: waiting
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -75,6 +91,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.autoscaling_lifecycle import complete_lifecycle_action
+from ansible_collections.dataplatform.ops.plugins.module_utils.autoscaling_lifecycle import record_heartbeat
 
 
 def main():
@@ -83,23 +100,24 @@ def main():
             asg_name=dict(type="str", required=True),
             lifecycle_hook_name=dict(type="str", required=True),
             instance_id=dict(type="str", required=True),
-            result=dict(type="str", choices=["CONTINUE", "ABANDON"], required=True),
+            result=dict(type="str", choices=["CONTINUE", "ABANDON"]),
+            state=dict(type="str", choices=["completed", "waiting"], default="completed"),
         ),
+        required_if=[("state", "completed", ["result"])],
         supports_check_mode=True,
     )
     client = module.client("autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+    params = module.params
     try:
-        changed, message = complete_lifecycle_action(
-            client,
-            module.params["asg_name"],
-            module.params["lifecycle_hook_name"],
-            module.params["instance_id"],
-            module.params["result"],
-            check_mode=module.check_mode,
-            client_error=botocore.exceptions.ClientError,
-        )
+        if params["state"] == "waiting":
+            changed, message = record_heartbeat(client, params["asg_name"], params["lifecycle_hook_name"], params["instance_id"],
+                                                check_mode=module.check_mode, client_error=botocore.exceptions.ClientError)
+        else:
+            changed, message = complete_lifecycle_action(
+                client, params["asg_name"], params["lifecycle_hook_name"], params["instance_id"], params["result"],
+                check_mode=module.check_mode, client_error=botocore.exceptions.ClientError)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        module.fail_json_aws(error, msg="Could not complete the %s action of %s" % (module.params["lifecycle_hook_name"], module.params["instance_id"]))
+        module.fail_json_aws(error, msg="Could not act on the %s action of %s" % (params["lifecycle_hook_name"], params["instance_id"]))
     module.exit_json(changed=changed, msg=message)
 
 

@@ -144,18 +144,13 @@ def reconcile(request, model, check_mode=False):
 
     # Last: a user leaves once nothing the model keeps refers to it (NiFi takes it out of every
     # group and policy it was in); the same for groups of roles that no longer exist.
-    wanted_identities = set(identity_of.values())
-    for identity, user in sorted(users.items()):
-        if identity not in wanted_identities:
-            result["users_removed"].append(identity)
-            if not check_mode:
-                api.delete("/tenants/users", api.call("GET", "/tenants/users/%s" % user["id"])[1])
-    wanted_groups = set(group_name_of.values())
-    for name, group in sorted(groups.items()):
-        if name not in wanted_groups:
-            result["groups_changed"].append(name)
-            if not check_mode:
-                api.delete("/tenants/user-groups", api.call("GET", "/tenants/user-groups/%s" % group["id"])[1])
+    for path, found, wanted, key in (("/tenants/users", users, set(identity_of.values()), "users_removed"),
+                                     ("/tenants/user-groups", groups, set(group_name_of.values()), "groups_changed")):
+        for name, entity in sorted(found.items()):
+            if name not in wanted:
+                result[key].append(name)
+                if not check_mode:
+                    api.delete(path, api.call("GET", "%s/%s" % (path, entity["id"]))[1])
 
     result["changed"] = any(result[key] for key in ("users_added", "users_removed", "groups_changed", "policies_changed"))
     return result

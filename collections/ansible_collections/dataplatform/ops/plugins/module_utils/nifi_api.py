@@ -215,10 +215,17 @@ CLIENT_ARGUMENT_RULES = dict(
 
 def module_request(module):
     """The HTTPS transport of a module's O(api_url) with its client certificate (the
-    ``CLIENT_ARGUMENT_SPEC`` options); fails the module with a message on bad input."""
+    ``CLIENT_ARGUMENT_SPEC`` options); fails the module with a message on bad input or without
+    the cryptography library."""
     import base64
     import binascii
 
+    from ansible.module_utils.basic import missing_required_lib
+
+    try:
+        import cryptography  # noqa: F401 pylint: disable=unused-import
+    except ImportError:
+        module.fail_json(msg=missing_required_lib("cryptography"))
     params = module.params
     if not params["api_url"].startswith("https://"):
         module.fail_json(msg="api_url must be an https:// URL, not %s" % params["api_url"])

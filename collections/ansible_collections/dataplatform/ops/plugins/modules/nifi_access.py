@@ -124,14 +124,6 @@ policies_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.basic import missing_required_lib
-
-try:
-    import cryptography  # noqa: F401 pylint: disable=unused-import
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_access import reconcile
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import CLIENT_ARGUMENT_RULES
@@ -157,8 +149,6 @@ def main():
         supports_check_mode=True,
         **CLIENT_ARGUMENT_RULES
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
     params = module.params
     try:
         model = build_model(params["roles"], params["users"], params["services"], params["node_identity"],

@@ -102,14 +102,6 @@ status:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.basic import missing_required_lib
-
-try:
-    import cryptography  # noqa: F401 pylint: disable=unused-import
-
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import CLIENT_ARGUMENT_RULES
 from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_api import CLIENT_ARGUMENT_SPEC
@@ -130,8 +122,6 @@ def main():
         supports_check_mode=True,
         **CLIENT_ARGUMENT_RULES
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"))
     request = module_request(module)
     try:
         result = remove_node(

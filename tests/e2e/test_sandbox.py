@@ -934,8 +934,8 @@ def test_host_stopped_mid_run_fails_alone(sandbox, report):
     for line in process.stdout:
         output.append(line)
         # Once the NiFi play has read the cluster's state and moved on to the node's TLS material.
-        if not stopped and line.startswith("TASK [") and "Write the JVM's arguments" in line:
-            podman("stop", "--time", "2", victim["container"])
+        if not stopped and line.startswith("TASK [") and "Read the keystore and truststore passwords" in line:
+            podman("stop", "--time", "0", victim["container"])
             stopped = True
     process.wait(timeout=3600)
     hosts = recap("".join(output))
@@ -953,6 +953,7 @@ def test_host_stopped_mid_run_fails_alone(sandbox, report):
     report(f"stopped {victim['instance_id']} mid-run; rerun: {rerun[victim['instance_id']]}")
     assert rerun[victim["instance_id"]]["changed"] > 0
     assert podman("exec", victim["container"], "test", "-s", f"{NIFI_CONF}/zookeeper.properties", check=False).returncode == 0
+    assert "CONNECTED" in podman("exec", victim["container"], "curl", "-s", "http://127.0.0.1:52020/health/cluster").stdout
 
 
 def test_a_new_host_whose_converge_fails_is_replaced_at_the_hooks_timeout(sandbox, report):

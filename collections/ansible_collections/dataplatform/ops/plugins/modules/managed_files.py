@@ -78,6 +78,12 @@ options:
             never compared or corrected again.
         type: bool
         default: false
+  mark_on_change:
+    description:
+      - A file to create before the first file whose content changes is written (for example a service's
+        "restart required" mark). Written before the change, it survives a run that dies half-way, so the
+        restart the change needs is never forgotten. Empty or omitted, no mark.
+    type: path
 notes:
   - Check mode reports what would change and writes nothing; diff mode shows the changed files'
     content before and after, except secret ones.
@@ -166,7 +172,18 @@ def ensure_directory(module, entry):
     return True
 
 
-def ensure_file(module, entry, diffs):
+def write_mark(path):
+    """Creates the mark file ``path`` (root's, 0644) if it does not exist, durably."""
+    if os.path.exists(path):
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write("a managed file changed; the service restarts to read it\n")
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def ensure_file(module, entry, diffs, before_content_change=None):
     path = entry["path"]
     uid, gid = ids(module, entry["owner"], entry["group"])
     mode = parse_mode(module, entry["mode"], path)
@@ -199,6 +216,8 @@ def ensure_file(module, entry, diffs):
         os.chown(path, uid, gid)
         os.chmod(path, mode)
         return True
+    if before_content_change:
+        before_content_change()
     folder = os.path.dirname(path)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".%s." % os.path.basename(path))
     try:
@@ -234,17 +253,20 @@ def main():
                 secret=dict(type="bool", default=False),
                 seed=dict(type="bool", default=False),
             )),
+            mark_on_change=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     updated_paths, diffs = [], []
+    mark = module.params["mark_on_change"]
+    before_content_change = (lambda: write_mark(mark)) if mark else None
     for entry in module.params["directories"]:
         if ensure_directory(module, entry):
             updated_paths.append(entry["path"])
     for entry in module.params["files"]:
         if not os.path.isabs(entry["path"]):
             module.fail_json(msg="%s is not an absolute path" % entry["path"])
-        if ensure_file(module, entry, diffs):
+        if ensure_file(module, entry, diffs, before_content_change):
             updated_paths.append(entry["path"])
     result = {"changed": bool(updated_paths), "updated_paths": updated_paths}
     if diffs:

@@ -85,3 +85,21 @@ def test_a_seed_is_written_once_and_then_left_to_its_service(tmp_path):
     assert managed_files.ensure_file(FakeModule(), entry(path, "<another seed/>\n", seed=True), []) is False
     assert path.read_text() == "<rewritten by the service/>\n"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_the_mark_is_written_before_a_changed_content_and_only_then(tmp_path):
+    mark = tmp_path / "restart-required"
+    seen = []
+
+    def before():
+        managed_files.write_mark(str(mark))
+        seen.append((tmp_path / "app.conf").exists() and (tmp_path / "app.conf").read_text())
+
+    path = tmp_path / "app.conf"
+    path.write_text("a=1\n")
+    os.chmod(path, 0o640)
+    assert managed_files.ensure_file(FakeModule(), entry(path), [], before) is False
+    assert not mark.exists(), "nothing changed, no mark"
+    assert managed_files.ensure_file(FakeModule(), entry(path, "a=2\n"), [], before) is True
+    assert mark.exists() and seen == ["a=1\n"], "the mark exists before the new content is in place"
+    assert path.read_text() == "a=2\n"

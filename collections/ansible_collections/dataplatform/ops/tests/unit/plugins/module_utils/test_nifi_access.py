@@ -106,7 +106,7 @@ def test_an_empty_cluster_gets_every_user_group_and_policy_then_a_rerun_changes_
     nifi.requests.clear()
     again = nifi_access.reconcile(nifi, model([ALICE, BOB]))
     assert not again["changed"]
-    assert {method for method, _ in nifi.requests} == {"GET"}
+    assert {method for method, _path in nifi.requests} == {"GET"}
 
 
 def test_a_removed_user_leaves_every_group_and_policy_and_a_role_change_moves_groups():
@@ -133,7 +133,7 @@ def test_check_mode_only_reads_and_says_what_would_change():
     nifi = NiFiTenants()
     result = nifi_access.reconcile(nifi, model([ALICE]), check_mode=True)
     assert result["changed"] and result["users_added"] == [ALICE["dn"], "nifi-cluster-node"]
-    assert {method for method, _ in nifi.requests} == {"GET"}
+    assert {method for method, _path in nifi.requests} == {"GET"}
     assert nifi.users == {} and nifi.policies == {}
 
 

@@ -671,7 +671,7 @@ def _lake_tables(sandbox: Sandbox, document: dict, ingestion_date: datetime.date
 
 
 def test_the_orders_pipeline_refines_bronze_to_silver_and_gold_on_spark_and_catalogs_it(sandbox, report, tmp_path):
-    """Orders land in bronze as NiFi lands them (written here: no NiFi runs in the sandbox, issue 13),
+    """Orders land in bronze as NiFi will land them (written here: the ingest flow does not exist yet),
     with one malformed record; the scheduler's run of orders_pipeline runs both Spark jobs as EMR
     Serverless job runs (on the machine's Spark: the sandbox's named switch), silver holds every order
     once, the malformed record is in the quarantine, gold holds the day's totals, the Glue tables

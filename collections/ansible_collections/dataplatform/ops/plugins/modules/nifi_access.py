@@ -21,10 +21,6 @@ description:
     holds).
   - Runs on the controller.
 options:
-  api_url:
-    description: NiFi's REST API on a connected node or the load balancer, for example C(https://10.0.1.5:8443/nifi-api).
-    type: str
-    required: true
   roles:
     description: The roles (the nifi role's O(dataplatform.ops.nifi#role:main:nifi_roles)).
     type: dict
@@ -54,23 +50,8 @@ options:
   root_group_id:
     description: The root process group's id; without it the policies on the root group are left out.
     type: str
-  client_pkcs12:
-    description:
-      - The client certificate and key as a base64-encoded PKCS#12 bundle.
-      - Give either O(client_pkcs12) with O(client_pkcs12_password), or O(client_certificate) with O(client_key).
-    type: str
-  client_pkcs12_password:
-    description: The bundle's password.
-    type: str
-  client_certificate:
-    description: The client certificate in PEM, followed by its CA chain.
-    type: str
-  client_key:
-    description: The unencrypted PEM private key of O(client_certificate).
-    type: str
-  ca_bundle:
-    description: PEM file of the CA that issued NiFi's certificates; by default the CA certificates after the client's.
-    type: path
+extends_documentation_fragment:
+  - dataplatform.ops.nifi_client
 attributes:
   check_mode:
     support: full

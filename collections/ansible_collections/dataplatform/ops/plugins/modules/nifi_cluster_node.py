@@ -19,10 +19,6 @@ description:
     identity holds).
   - Runs on the controller.
 options:
-  api_url:
-    description: NiFi's REST API, for example C(https://nifi.example.internal:8443/nifi-api) (the NLB or a remaining node).
-    type: str
-    required: true
   address:
     description: The cluster address of the node to remove (C(nifi.cluster.node.address), its private DNS name).
     type: str
@@ -32,25 +28,6 @@ options:
     type: str
     choices: [absent]
     default: absent
-  client_pkcs12:
-    description:
-      - The client certificate and key as a base64-encoded PKCS#12 bundle.
-      - Give either O(client_pkcs12) with O(client_pkcs12_password), or O(client_certificate) with O(client_key).
-    type: str
-  client_pkcs12_password:
-    description: The bundle's password.
-    type: str
-  client_certificate:
-    description:
-      - The client certificate in PEM, followed by its CA chain (for example a service identity's certificate just
-        issued by M(dataplatform.ops.acmpca_certificate), with its RV(dataplatform.ops.acmpca_certificate#module:certificate_chain)).
-    type: str
-  client_key:
-    description: The unencrypted PEM private key of O(client_certificate).
-    type: str
-  ca_bundle:
-    description: PEM file of the CA that issued NiFi's certificates; by default the CA certificates in the bundle.
-    type: path
   timeout:
     description: Seconds to wait for each of the disconnect and offload steps.
     type: int
@@ -59,6 +36,8 @@ options:
     description: Seconds between two status checks.
     type: int
     default: 5
+extends_documentation_fragment:
+  - dataplatform.ops.nifi_client
 attributes:
   check_mode:
     support: full

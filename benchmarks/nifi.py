@@ -32,9 +32,9 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from sandbox import nifi_distribution  # noqa: E402
 from sandbox.sandbox import Sandbox  # noqa: E402
+from tests.harness.package_cache import CACHE_ROOT  # noqa: E402
 from tests.harness.podman_hosts import podman  # noqa: E402
 
-CACHE_ROOT = Path(os.environ.get("DATAPLATFORM_CACHE_DIR", Path.home() / ".cache" / "dataplatform-ops"))
 
 
 def distribution(rebuild: bool) -> None:

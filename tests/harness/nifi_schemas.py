@@ -9,13 +9,13 @@ cache and returns the folder.
 from __future__ import annotations
 
 import io
-import os
 import re
 import tarfile
 import zipfile
 from pathlib import Path
 
-CACHE_ROOT = Path(os.environ.get("DATAPLATFORM_CACHE_DIR", Path.home() / ".cache" / "dataplatform-ops"))
+from tests.harness.package_cache import CACHE_ROOT
+
 # The file each schema validates, and the schema's name inside its jar.
 SCHEMAS = {"authorizers.xml": "authorizers.xsd", "users.xml": "tenants.xsd", "authorizations.xml": "authorizations.xsd"}
 FRAMEWORK_NAR = re.compile(r"^nifi-[^/]+/lib/nifi-framework-nar-[^/]+\.nar$")

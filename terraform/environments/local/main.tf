@@ -124,8 +124,9 @@ module "monitoring" {
     airflow = { name = module.airflow.asg_name, min_size = var.airflow_min_size }
   }
   nifi_load_balancer = {
-    arn_suffix              = module.nifi.nlb_arn_suffix
-    target_group_arn_suffix = module.nifi.target_group_arn_suffix
+    arn_suffix                     = module.nifi.nlb_arn_suffix
+    target_group_arn_suffix        = module.nifi.target_group_arn_suffix
+    ingest_target_group_arn_suffix = module.nifi.ingest_target_group_arn_suffix
   }
   airflow_load_balancer_arn_suffix = module.airflow.alb_arn_suffix
   database_identifier              = module.airflow.db_instance_identifier
@@ -252,6 +253,7 @@ module "platform_parameter" {
   nifi = {
     asg_name     = module.nifi.asg_name
     nlb_dns_name = module.nifi.nlb_dns_name
+    ingest_url   = module.nifi.ingest_url
   }
   airflow = {
     asg_name        = module.airflow.asg_name

@@ -13,6 +13,11 @@ output "nifi_asg_name" {
   value       = module.nifi.asg_name
 }
 
+output "nifi_ingest_url" {
+  description = "URL clients post records to: NiFi's ingest flow through its load balancer (client certificates required)."
+  value       = module.nifi.ingest_url
+}
+
 output "airflow_asg_name" {
   description = "Auto Scaling Group of the Airflow hosts."
   value       = module.airflow.asg_name

@@ -233,6 +233,23 @@ resource "aws_cloudwatch_metric_alarm" "nifi_unhealthy_nodes" {
   tags                = var.tags
 }
 
+resource "aws_cloudwatch_metric_alarm" "nifi_ingest_unhealthy_nodes" {
+  alarm_name          = "${local.name}-nifi-ingest-unhealthy-nodes"
+  alarm_description   = "The NiFi load balancer sees a node whose ingest flow listener does not accept connections."
+  namespace           = "AWS/NetworkELB"
+  metric_name         = "UnHealthyHostCount"
+  dimensions          = { LoadBalancer = var.nifi_load_balancer.arn_suffix, TargetGroup = var.nifi_load_balancer.ingest_target_group_arn_suffix }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 # A NiFi node that could not be decommissioned waits in its termination hook with its queues
 # (ansible/playbooks/nifi-decommission.yml records a heartbeat and fails): someone must look
 # before the hook's timeout lets it go. A clean decommission takes minutes.
@@ -352,6 +369,8 @@ resource "aws_cloudwatch_dashboard" "platform" {
           metrics = [
             ["AWS/NetworkELB", "HealthyHostCount", "LoadBalancer", var.nifi_load_balancer.arn_suffix, "TargetGroup", var.nifi_load_balancer.target_group_arn_suffix],
             ["AWS/NetworkELB", "UnHealthyHostCount", "LoadBalancer", var.nifi_load_balancer.arn_suffix, "TargetGroup", var.nifi_load_balancer.target_group_arn_suffix],
+            ["AWS/NetworkELB", "HealthyHostCount", "LoadBalancer", var.nifi_load_balancer.arn_suffix, "TargetGroup", var.nifi_load_balancer.ingest_target_group_arn_suffix, { label = "HealthyHostCount (ingest)" }],
+            ["AWS/NetworkELB", "UnHealthyHostCount", "LoadBalancer", var.nifi_load_balancer.arn_suffix, "TargetGroup", var.nifi_load_balancer.ingest_target_group_arn_suffix, { label = "UnHealthyHostCount (ingest)" }],
             ["AWS/NetworkELB", "ActiveFlowCount", "LoadBalancer", var.nifi_load_balancer.arn_suffix, { yAxis = "right" }],
           ]
         }

@@ -82,10 +82,11 @@ variable "auto_scaling_groups" {
 }
 
 variable "nifi_load_balancer" {
-  description = "ARN suffixes of the NiFi load balancer and its target group."
+  description = "ARN suffixes of the NiFi load balancer, its target group and its ingest flow's target group."
   type = object({
-    arn_suffix              = string
-    target_group_arn_suffix = string
+    arn_suffix                     = string
+    target_group_arn_suffix        = string
+    ingest_target_group_arn_suffix = string
   })
 }
 

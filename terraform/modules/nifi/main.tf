@@ -3,6 +3,9 @@ locals {
   # Load balancer and target group names are limited to 32 characters.
   lb_name = "dp-${var.environment}-${var.cluster_name}"
 
+  # Who may post to the ingest flow: the client networks unless ingest_cidr_blocks says otherwise.
+  ingest_cidr_blocks = var.ingest_cidr_blocks == null ? var.client_cidr_blocks : var.ingest_cidr_blocks
+
   # Ports only NiFi nodes of this cluster may use between each other.
   node_to_node_ports = {
     https          = var.ports.https
@@ -48,6 +51,29 @@ resource "aws_security_group_rule" "load_balancer_to_nodes" {
   source_security_group_id = aws_security_group.nodes.id
 }
 
+# The ingest flow's own HTTPS listener (HandleHttpRequest, client certificates required).
+resource "aws_security_group_rule" "load_balancer_ingest" {
+  for_each = toset(local.ingest_cidr_blocks)
+
+  type              = "ingress"
+  security_group_id = aws_security_group.load_balancer.id
+  description       = "NiFi ingest HTTPS (client certificates) from ${each.value}"
+  protocol          = "tcp"
+  from_port         = var.ports.ingest
+  to_port           = var.ports.ingest
+  cidr_blocks       = [each.value]
+}
+
+resource "aws_security_group_rule" "load_balancer_ingest_to_nodes" {
+  type                     = "egress"
+  security_group_id        = aws_security_group.load_balancer.id
+  description              = "NiFi ingest HTTPS to the nodes"
+  protocol                 = "tcp"
+  from_port                = var.ports.ingest
+  to_port                  = var.ports.ingest
+  source_security_group_id = aws_security_group.nodes.id
+}
+
 resource "aws_security_group" "nodes" {
   #checkov:skip=CKV2_AWS_5:Attached to the nodes through the launch template of the asg-hosts module, which the graph does not follow.
   name        = "${local.name}-nodes"
@@ -63,6 +89,18 @@ resource "aws_security_group_rule" "nodes_from_load_balancer" {
   protocol                 = "tcp"
   from_port                = var.ports.https
   to_port                  = var.ports.https
+  source_security_group_id = aws_security_group.load_balancer.id
+}
+
+# The load balancer's health checks come from the load balancer itself (it has security groups),
+# so this rule admits them too.
+resource "aws_security_group_rule" "nodes_ingest_from_load_balancer" {
+  type                     = "ingress"
+  security_group_id        = aws_security_group.nodes.id
+  description              = "NiFi ingest HTTPS from the load balancer"
+  protocol                 = "tcp"
+  from_port                = var.ports.ingest
+  to_port                  = var.ports.ingest
   source_security_group_id = aws_security_group.load_balancer.id
 }
 
@@ -181,6 +219,43 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+# The ingest flow: clients post records to https://<load balancer>:<ports.ingest>/<ingest_base_path>,
+# a HandleHttpRequest listener of NiFi's flow on every node, also behind TCP passthrough.
+resource "aws_lb_target_group" "ingest" {
+  name                 = "${local.lb_name}-ingest"
+  port                 = var.ports.ingest
+  protocol             = "TCP"
+  target_type          = "instance"
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.deregistration_delay_seconds
+  tags                 = var.tags
+
+  # No stickiness: each POST is independent, any node takes it.
+
+  # The ingest listener requires a client certificate, so the health check is a TCP connect.
+  health_check {
+    protocol            = "TCP"
+    port                = "traffic-port"
+    interval            = 10
+    healthy_threshold   = 3
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener" "ingest" {
+  #checkov:skip=CKV_AWS_2:TCP passthrough on purpose: NiFi's ingest flow terminates TLS itself to read the clients' certificates.
+  #checkov:skip=CKV_AWS_103:TLS (1.2 and newer) is negotiated by NiFi's ingest flow itself behind this TCP passthrough listener.
+  load_balancer_arn = aws_lb.nifi.arn
+  port              = var.ports.ingest
+  protocol          = "TCP"
+  tags              = var.tags
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.ingest.arn
+  }
+}
+
 # --- Hosts ----------------------------------------------------------------------------------
 
 module "hosts" {
@@ -203,7 +278,7 @@ module "hosts" {
   min_size          = var.min_size
   max_size          = var.max_size
   desired_capacity  = var.desired_capacity
-  target_group_arns = [aws_lb_target_group.https.arn]
+  target_group_arns = [aws_lb_target_group.https.arn, aws_lb_target_group.ingest.arn]
   # A node that restarts (a rolling restart, a renewed configuration) fails the load balancer's
   # check for a minute or two; the load balancer stops sending it users meanwhile, but the group
   # must not replace it: its data volume holds queued FlowFiles. Only a failed instance is replaced.

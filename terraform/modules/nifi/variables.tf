@@ -44,6 +44,28 @@ variable "client_cidr_blocks" {
   }
 }
 
+variable "ingest_cidr_blocks" {
+  description = "Networks clients post records to the ingest flow from (through the load balancer, on ports.ingest); null (default) means the same as client_cidr_blocks."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.ingest_cidr_blocks == null ? true : length(var.ingest_cidr_blocks) > 0 && alltrue([for cidr in var.ingest_cidr_blocks : can(cidrnetmask(cidr)) && cidr != "0.0.0.0/0"])
+    error_message = "ingest_cidr_blocks must be null or a non-empty list of IPv4 CIDRs, none of them 0.0.0.0/0."
+  }
+}
+
+variable "ingest_base_path" {
+  description = "Path segment the ingest flow receives records on: clients post to https://<load balancer>:<ports.ingest>/<ingest_base_path>."
+  type        = string
+  default     = "orders"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.ingest_base_path)) && !contains([".", ".."], var.ingest_base_path)
+    error_message = "ingest_base_path must be one path segment of letters, digits, '.', '_' and '-' (not '.' or '..'), without slashes."
+  }
+}
+
 variable "ssh_access" {
   description = "SSH to the nodes: the login (user, user CA public keys and principals: the ssh-user-ca module's host_access), the security groups allowed to connect on port 22 (names to ids, e.g. the automation group AWX runs in) and the administrators' networks allowed too."
   type = object({
@@ -61,7 +83,7 @@ variable "ssh_access" {
 }
 
 variable "ports" {
-  description = "Ports NiFi listens on; the NiFi role must configure the same ones."
+  description = "Ports NiFi listens on (ingest: the HTTPS listener of the ingest flow); the NiFi role and the flow must configure the same ones."
   type = object({
     https              = optional(number, 8443)
     cluster_protocol   = optional(number, 11443)
@@ -69,8 +91,14 @@ variable "ports" {
     zookeeper_client   = optional(number, 2181)
     zookeeper_quorum   = optional(number, 2888)
     zookeeper_election = optional(number, 3888)
+    ingest             = optional(number, 9443)
   })
   default = {}
+
+  validation {
+    condition     = length(distinct(values(var.ports))) == length(values(var.ports))
+    error_message = "ports must all differ (the ingest listener cannot share NiFi's https port)."
+  }
 }
 
 variable "instance_type" {

@@ -21,6 +21,7 @@ locals {
     nifi = {
       asg_name     = var.nifi.asg_name
       nlb_dns_name = var.nifi.nlb_dns_name
+      ingest_url   = var.nifi.ingest_url
     }
     airflow = {
       asg_name        = var.airflow.asg_name

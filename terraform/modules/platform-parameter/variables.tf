@@ -32,10 +32,11 @@ variable "buckets" {
 }
 
 variable "nifi" {
-  description = "The NiFi cluster: its Auto Scaling Group and the DNS name of its load balancer."
+  description = "The NiFi cluster: its Auto Scaling Group, the DNS name of its load balancer and the URL clients post records to (its ingest flow)."
   type = object({
     asg_name     = string
     nlb_dns_name = string
+    ingest_url   = string
   })
 }
 

@@ -34,6 +34,7 @@ PLATFORM_KEYS = (
     "buckets.truststore",
     "nifi.asg_name",
     "nifi.nlb_dns_name",
+    "nifi.ingest_url",
     "airflow.asg_name",
     "airflow.alb_dns_name",
     "airflow.api_domain_name",

@@ -1,7 +1,8 @@
 """The orders pipeline: bronze to silver to gold, one ingestion date per run.
 
-NiFi writes the orders it receives to the bronze bucket as JSON lines under
-``orders/ingestion_date=<date>/``. For each day this DAG
+NiFi's ingest flow writes the orders it receives to the bronze bucket as JSON lines under
+``orders/ingestion_date=<date>/``, the UTC date each arrived on. For each day this DAG (the run
+whose ``ds`` is that date starts once the day is over)
 
 1. waits for that day's bronze partition (a run whose partition never comes fails at the sensor's
    timeout, and the failure alert says so: that is the lateness alert for missing data);
@@ -34,7 +35,7 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.hooks.sns import SnsHook
 from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
-from airflow.sdk import DAG, Variable, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Variable, task
 
 DATASET = "orders"
 GOLD_TABLE = "daily_customer_totals"
@@ -110,7 +111,9 @@ def register_partitions(database: str, table: str, bucket: str, prefix: str, key
 with DAG(
     dag_id="orders_pipeline",
     description="Orders from bronze to silver and gold with Spark on EMR Serverless, cataloged in Glue",
-    schedule="@daily",
+    # ds is the day whose records the run reads: the run for a day starts once that day is over
+    # (00:00 UTC of the next), so every record NiFi stamped with it (its UTC date of arrival) is in.
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -109,19 +109,14 @@ def remove_node(request, address, timeout=600, interval=5, check_mode=False, sle
     return {"changed": True, "steps": steps, "status": "DELETED"}
 
 
-def https_request(base_url, context, timeout=30, opener=None):
-    """A transport for :func:`remove_node` over HTTPS with ``context`` (client certificate, CA)."""
+def _sender(base_url, context, timeout, opener):
     from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
     from ansible.module_utils.six.moves.urllib.request import HTTPSHandler, Request, build_opener
 
     opener = opener or build_opener(HTTPSHandler(context=context))
 
-    def request(method, path, body=None):
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        call = Request(base_url.rstrip("/") + path, data=data, headers=headers)
+    def send(method, path, data, headers):
+        call = Request(base_url.rstrip("/") + path, data=data, headers=dict(headers, Accept="application/json"))
         call.get_method = lambda: method
         try:
             response = opener.open(call, timeout=timeout)
@@ -135,7 +130,39 @@ def https_request(base_url, context, timeout=30, opener=None):
         except ValueError:
             return status, text
 
+    return send
+
+
+def https_request(base_url, context, timeout=30, opener=None):
+    """A transport for :func:`remove_node` over HTTPS with ``context`` (client certificate, CA)."""
+    send = _sender(base_url, context, timeout, opener)
+
+    def request(method, path, body=None):
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        return send(method, path, data, {"Content-Type": "application/json"} if data is not None else {})
+
     return request
+
+
+def https_upload(base_url, context, timeout=120, opener=None):
+    """``upload(path, fields, filename, content)``: a multipart/form-data POST with form ``fields``
+    and one file part named ``file`` (NiFi's upload endpoints)."""
+    import uuid
+
+    send = _sender(base_url, context, timeout, opener)
+
+    def upload(path, fields, filename, content):
+        boundary = "----dataplatform-%s" % uuid.uuid4().hex
+        parts = []
+        for name, value in fields.items():
+            parts.append(('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+                          % (boundary, name, value)).encode("utf-8"))
+        parts.append(('--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\n'
+                      'Content-Type: application/json\r\n\r\n' % (boundary, filename)).encode("utf-8"))
+        data = b"".join(parts) + content + ("\r\n--%s--\r\n" % boundary).encode("utf-8")
+        return send("POST", path, data, {"Content-Type": "multipart/form-data; boundary=%s" % boundary})
+
+    return upload
 
 
 def client_context(pkcs12_der, password, ca_pem=None):
@@ -217,6 +244,12 @@ def module_request(module):
     """The HTTPS transport of a module's O(api_url) with its client certificate (the
     ``CLIENT_ARGUMENT_SPEC`` options); fails the module with a message on bad input or without
     the cryptography library."""
+    return https_request(module.params["api_url"], module_tls_context(module))
+
+
+def module_tls_context(module):
+    """The TLS context of a module's ``CLIENT_ARGUMENT_SPEC`` options (its client certificate and
+    the CA it verifies NiFi with); fails the module on bad input or without cryptography."""
     import base64
     import binascii
 
@@ -244,4 +277,4 @@ def module_request(module):
             context = pem_client_context(params["client_certificate"], params["client_key"], ca_pem)
     except NiFiApiError as error:
         module.fail_json(msg="The client certificate cannot be used: %s" % error)
-    return https_request(params["api_url"], context)
+    return context

@@ -1,14 +1,18 @@
-"""The orders pipeline in a running sandbox: orders into bronze as NiFi lands them, a run of the
-``orders_pipeline`` DAG through Airflow's API, as users and the scheduler run it.
+"""The orders pipeline in a running sandbox: orders posted to NiFi's ingest flow, which writes
+them to bronze, then a run of the ``orders_pipeline`` DAG through Airflow's API, as users and the
+scheduler run it.
 
 The Spark jobs run for real: the sandbox's moto server runs each EMR Serverless job run on the
 machine's Spark (tests/harness/moto_emr_serverless.py, the switch ``DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK``).
 
-    python -m sandbox pipeline [--orders N]
+    python -m sandbox pipeline [--orders N] [--direct]
 
-writes N sample orders (and one malformed record) for the next ingestion date the DAG has not
-run, runs the DAG for that date, and prints the run's state and duration
-(benchmarks/pipeline.py prints the same for the 3-minute budget).
+posts N sample orders (and one malformed record) through the load balancer's ingest listener with
+the certificate of a user with the ingest role, waits until the flow has written them to bronze
+under today's ingestion date (UTC), runs the DAG for that date (again, when it already ran), and
+prints the time from the first POST to the run's success (benchmarks/ingest.py prints the same
+for the 3-minute budget). ``--direct`` writes bronze itself instead, for the next ingestion date
+the DAG has not run, as the Spark jobs' own tests do.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ CURRENCIES = ("EUR", "USD", "GBP")
 MALFORMED_RECORD = '{"order_id": "broken", "amount": '
 
 
-def sample_orders(ingestion_date: datetime.date, count: int) -> list[dict]:
-    """``count`` distinct, valid orders of the day before ``ingestion_date``, over a few customers and currencies."""
+def sample_orders(ingestion_date: datetime.date, count: int, batch: str = "") -> list[dict]:
+    """``count`` distinct, valid orders of the day before ``ingestion_date``, over a few customers
+    and currencies; a ``batch`` name gives them order and customer ids of their own."""
     day = ingestion_date - datetime.timedelta(days=1)
-    return [{"order_id": f"{ingestion_date:%Y%m%d}-{number:05d}", "customer_id": f"c{number % 7}",
+    return [{"order_id": f"{ingestion_date:%Y%m%d}-{batch}{number:05d}", "customer_id": f"c{batch}{number % 7}",
              "amount": f"{(number % 50) + 1}.{number % 100:02d}", "currency": CURRENCIES[number % len(CURRENCIES)],
              "ordered_at": f"{day.isoformat()}T{number % 24:02d}:{number % 60:02d}:00Z", "channel": "web"}
             for number in range(count)]
@@ -175,17 +180,59 @@ def run_for(api: AirflowApi, ingestion_date: datetime.date, scheduled: bool, tim
         api.set_paused(True)
 
 
-def main(sandbox, orders: int) -> int:
+def run_again_or_trigger(api: AirflowApi, ingestion_date: datetime.date, timeout: float = 600) -> dict:
+    """The finished run for the date: the existing one cleared and run again (more records came
+    in for it), else one triggered for that logical date. The DAG is paused again afterwards."""
+    existing = [run for run in api.runs() if (run.get("logical_date") or "")[:10] == ingestion_date.isoformat()]
+    if not existing:
+        return run_for(api, ingestion_date, scheduled=False, timeout=timeout)
+    api.set_paused(False)
+    try:
+        api.clear(existing[0]["dag_run_id"])
+        return api.wait(existing[0]["dag_run_id"], timeout)
+    finally:
+        api.set_paused(True)
+
+
+def ingest_through_nifi(sandbox, orders: list[dict], malformed: list[str], folder) -> tuple[datetime.date, dict]:
+    """Posts the records to the ingest flow as the first user with the ingest role; the ingestion
+    date NiFi stamped (today, UTC) and bronze's objects once every record is in one."""
+    from sandbox import ingest  # pylint: disable=import-outside-toplevel
+
+    document = sandbox.platform_document()
+    users = ingest.ingest_users(sandbox)
+    if not users:
+        raise RuntimeError("no user has a certificate with the ingest role (cert-requests/local/, roles: [ingest])")
+    context = ingest.client_context(sandbox, users[0], folder)
+    lines = ingest.order_lines(orders, malformed)
+    ingest.post_records(ingest.ingest_url(document), context, lines)
+    ingestion_date = datetime.datetime.now(datetime.timezone.utc).date()
+    objects = ingest.wait_in_bronze(sandbox.client("s3"), document["buckets"]["bronze"],
+                                    f"orders/ingestion_date={ingestion_date.isoformat()}/", lines)
+    return ingestion_date, objects
+
+
+def main(sandbox, orders: int, direct: bool = False) -> int:
     document = sandbox.platform_document()
     api = AirflowApi.of(sandbox)
-    ingestion_date, scheduled = next_run(api)
-    land_in_bronze(sandbox.client("s3"), document["buckets"]["bronze"], ingestion_date,
-                   sample_orders(ingestion_date, orders), [MALFORMED_RECORD])
     started = time.monotonic()
-    run = run_for(api, ingestion_date, scheduled)
+    if direct:
+        ingestion_date, scheduled = next_run(api)
+        land_in_bronze(sandbox.client("s3"), document["buckets"]["bronze"], ingestion_date,
+                       sample_orders(ingestion_date, orders), [MALFORMED_RECORD])
+        run = run_for(api, ingestion_date, scheduled)
+        how = "written to bronze directly, " + ("scheduled" if scheduled else "triggered")
+    else:
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        ingestion_date, _ = ingest_through_nifi(sandbox, sample_orders(today, orders, uuid.uuid4().hex[:6]),
+                                                [MALFORMED_RECORD], sandbox.state_dir / "users")
+        landed = time.monotonic() - started
+        print(f"posted through {document['nifi']['ingest_url']}: in bronze after {landed:.0f}s", flush=True)
+        run = run_again_or_trigger(api, ingestion_date)
+        how = "posted to NiFi's ingest flow"
     seconds = time.monotonic() - started
-    print(f"{DAG_ID} for {ingestion_date} ({'scheduled' if scheduled else 'triggered'}, {orders} orders and one "
-          f"malformed record): {run['state']} in {seconds:.0f}s")
+    print(f"{DAG_ID} for {ingestion_date} ({how}, {orders} orders and one malformed record): "
+          f"{run['state']} {seconds:.0f}s after the start")
     for task in api.task_instances(run["dag_run_id"]):
         print(f"  {task['task_id']:<28} {task['state']:<8} try {task['try_number']}  {task.get('duration') or 0:.1f}s")
     return 0 if run["state"] == "success" else 1

@@ -77,7 +77,7 @@ from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
 from sandbox.awx_jobs import execution_environment_image  # noqa: E402
-from sandbox import certificate_pipeline, nifi_distribution  # noqa: E402
+from sandbox import certificate_pipeline, ingest, nifi_distribution  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
@@ -732,6 +732,7 @@ class Sandbox:
             if instance["role"] == "nifi":
                 lines.append(f"  node           https://{instance['private_dns_name']}:{NIFI_HTTPS_PORT}/nifi"
                              f"  ({instance['private_ip_address']})")
+        lines += ingest.summary_lines(self, document)
         airflow = [instance for instance in instances if instance["role"] == "airflow"]
         lines += ["", "Airflow:", f"  api-server     {self.airflow_url(document)}  (user admin; through the load "
                                     f"balancer, whose certificate the platform's CA issued: {self.shown(self.load_balancers.ca_file)})"]
@@ -908,8 +909,11 @@ def main(argv: list[str] | None = None) -> None:
     bundle = commands.add_parser("user-bundle", help="write a user's PKCS#12 bundle and its password")
     bundle.add_argument("user")
     commands.add_parser("down", help="remove everything the sandbox made")
-    orders = commands.add_parser("pipeline", help="land sample orders in bronze and run the orders pipeline DAG for their date")
+    orders = commands.add_parser("pipeline", help="post sample orders to NiFi's ingest flow and run the orders pipeline DAG "
+                                                  "for their date")
     orders.add_argument("--orders", type=int, default=40, help="how many valid orders (one malformed record is added)")
+    orders.add_argument("--direct", action="store_true",
+                        help="write the orders to bronze directly (not through NiFi), for the next date the DAG has not run")
     args = parser.parse_args(argv)
 
     sandbox = Sandbox.from_environment()
@@ -928,7 +932,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "pipeline":
             from sandbox import pipeline
 
-            sys.exit(pipeline.main(sandbox, args.orders))
+            sys.exit(pipeline.main(sandbox, args.orders, direct=args.direct))
         else:
             bundle_path, password_path = sandbox.user_bundle(args.user)
             print(f"{sandbox.shown(bundle_path)}\n{sandbox.shown(password_path)}")

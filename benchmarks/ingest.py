@@ -44,7 +44,7 @@ def to_gold(sandbox: Sandbox, orders: int, folder: Path) -> float:
     ingestion_date, _ = pipeline.ingest_through_nifi(sandbox, pipeline.sample_orders(today, orders, uuid.uuid4().hex[:6]),
                                                      [pipeline.MALFORMED_RECORD], folder)
     landed = time.monotonic() - started
-    run = pipeline.run_again_or_trigger(api, ingestion_date)
+    run = pipeline.run_again_or_trigger(api, ingestion_date, pipeline.bronze_has_partition(sandbox))
     seconds = time.monotonic() - started
     print(f"to gold: {orders} orders and one malformed record in bronze after {landed:.0f}s, the DAG's run "
           f"{run['state']} {seconds:.0f}s after the first POST", flush=True)

@@ -180,18 +180,47 @@ def run_for(api: AirflowApi, ingestion_date: datetime.date, scheduled: bool, tim
         api.set_paused(True)
 
 
-def run_again_or_trigger(api: AirflowApi, ingestion_date: datetime.date, timeout: float = 600) -> dict:
+def release_empty_days(api: AirflowApi, has_partition, keep: datetime.date) -> list[str]:
+    """Marks failed the unfinished runs of other days whose bronze partition is empty: unpausing
+    the DAG makes the scheduler start the last whole day's run, whose sensor would wait hours for
+    data no one sends in the sandbox while holding the DAG's one active run. Their ids."""
+    released = []
+    for run in api.runs():
+        day = (run.get("logical_date") or "")[:10]
+        if run["state"] in ("queued", "running") and day and day != keep.isoformat() and not has_partition(day):
+            api.call(api.run_path(run["dag_run_id"]), method="PATCH", body={"state": "failed"})
+            released.append(run["dag_run_id"])
+    return released
+
+
+def run_again_or_trigger(api: AirflowApi, ingestion_date: datetime.date, has_partition, timeout: float = 600) -> dict:
     """The finished run for the date: the existing one cleared and run again (more records came
     in for it), else one triggered for that logical date. The DAG is paused again afterwards."""
     existing = [run for run in api.runs() if (run.get("logical_date") or "")[:10] == ingestion_date.isoformat()]
-    if not existing:
-        return run_for(api, ingestion_date, scheduled=False, timeout=timeout)
     api.set_paused(False)
     try:
-        api.clear(existing[0]["dag_run_id"])
-        return api.wait(existing[0]["dag_run_id"], timeout)
+        if existing:
+            run_id = existing[0]["dag_run_id"]
+            api.clear(run_id)
+        else:
+            run_id = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", method="POST", body={
+                "logical_date": f"{ingestion_date.isoformat()}T00:00:00Z", "conf": {}})["dag_run_id"]
+        deadline = time.monotonic() + timeout
+        while (run := api.call(api.run_path(run_id)))["state"] not in FINISHED:
+            if run["state"] == "queued":
+                release_empty_days(api, has_partition, ingestion_date)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{DAG_ID} run {run_id} still {run['state']} after {timeout:.0f}s")
+            time.sleep(2)
+        return run
     finally:
         api.set_paused(True)
+
+
+def bronze_has_partition(sandbox):
+    """``has_partition(day)``: whether bronze holds an object of that ingestion date."""
+    s3, bucket = sandbox.client("s3"), sandbox.platform_document()["buckets"]["bronze"]
+    return lambda day: bool(s3.list_objects_v2(Bucket=bucket, Prefix=f"orders/ingestion_date={day}/", MaxKeys=1).get("KeyCount"))
 
 
 def ingest_through_nifi(sandbox, orders: list[dict], malformed: list[str], folder) -> tuple[datetime.date, dict]:
@@ -228,7 +257,7 @@ def main(sandbox, orders: int, direct: bool = False) -> int:
                                                 [MALFORMED_RECORD], sandbox.state_dir / "users")
         landed = time.monotonic() - started
         print(f"posted through {document['nifi']['ingest_url']}: in bronze after {landed:.0f}s", flush=True)
-        run = run_again_or_trigger(api, ingestion_date)
+        run = run_again_or_trigger(api, ingestion_date, bronze_has_partition(sandbox))
         how = "posted to NiFi's ingest flow"
     seconds = time.monotonic() - started
     print(f"{DAG_ID} for {ingestion_date} ({how}, {orders} orders and one malformed record): "

@@ -11,7 +11,7 @@ short_description: Deploy a NiFi flow definition as a process group of a running
 version_added: 0.3.0
 description:
   - Makes the process group O(name) under the root process group match the flow definition O(definition) (NiFi's
-    flow-definition JSON, as "Download flow definition" writes it: one process group bound to one parameter context)
+    flow-definition JSON, as "Download flow definition" writes it, with one process group bound to one parameter context)
     with the environment's O(parameters), through NiFi's REST API on one connected node, which replicates every change.
   - A missing group is created by uploading the definition. An existing group is compared with the definition by the
     components' versioned identifiers, on what the definition sets; a difference is applied in place with NiFi's replace

@@ -12,8 +12,9 @@ their defaults. Through NiFi's REST API on one connected node (it replicates eve
 * absent: ``POST /process-groups/{root}/process-groups/upload`` creates it (and its parameter
   context, with the environment's values, when no context of that name exists);
 * present: ``GET /process-groups/{id}/download`` is compared with the definition; a difference is
-  applied in place with a replace request (``POST /process-groups/{id}/replace-requests``), which
-  keeps the queues of the connections it keeps, and stops and restarts only what it changes;
+  applied in place: the group's processors are stopped and its services disabled, then a replace
+  request (``POST /process-groups/{id}/replace-requests``) updates it, keeping the queues of the
+  connections it keeps (a replace request changes no enabled service);
 * parameter values that differ go through a parameter context update request
   (``POST /parameter-contexts/{id}/update-requests``), which restarts what references them;
 * then every controller service is enabled and every processor started
@@ -134,17 +135,19 @@ def flow_differences(wanted, current):
         found += ["%s %s: not in the definition" % (key, identifier) for identifier in sorted(set(theirs) - set(mine))]
         for identifier in sorted(set(mine) & set(theirs)):
             component, existing = mine[identifier], theirs[identifier]
+            # Named for the reader where the definition names it; the identifier is what matches.
+            label = "%s (%s)" % (component["name"], identifier) if component.get("name") else identifier
             if key == "connections":
-                found += _differences("connection", identifier, component, existing, CONNECTION_FIELDS, ("selectedRelationships",))
+                found += _differences("connection", label, component, existing, CONNECTION_FIELDS, ("selectedRelationships",))
                 for end in ("source", "destination"):
                     if (component.get(end) or {}).get("id") != (existing.get(end) or {}).get("id"):
-                        found.append("connection %s: %s" % (identifier, end))
+                        found.append("connection %s: %s" % (label, end))
                 continue
             fields, set_fields = (PROCESSOR_FIELDS, PROCESSOR_SET_FIELDS) if key == "processors" else (SERVICE_FIELDS, ())
-            found += _differences(key[:-1], identifier, component, existing, fields, set_fields)
-            found += _property_differences(key[:-1], identifier, component, existing)
+            found += _differences(key[:-1], label, component, existing, fields, set_fields)
+            found += _property_differences(key[:-1], label, component, existing)
             if _bundle(component) != _bundle(existing):
-                found.append("%s %s: bundle" % (key[:-1], identifier))
+                found.append("%s %s: bundle" % (key[:-1], label))
     return found
 
 
@@ -236,6 +239,9 @@ class FlowApi:
     def enable_services(self, group_id):
         self.call("PUT", "/flow/process-groups/%s/controller-services" % group_id, {"id": group_id, "state": "ENABLED"})
 
+    def disable_services(self, group_id):
+        self.call("PUT", "/flow/process-groups/%s/controller-services" % group_id, {"id": group_id, "state": "DISABLED"})
+
 
 def find_group(root_flow, name):
     groups = [entity for entity in root_flow["flow"].get("processGroups", []) if entity["component"]["name"] == name]
@@ -253,6 +259,34 @@ def _components(api, group_id):
 def _invalid(kind, components):
     return ["%s %s: %s" % (kind, component["name"], "; ".join(component.get("validationErrors") or []))
             for component in components if component.get("validationStatus") == "INVALID"]
+
+
+def stop(api, group_id):
+    """Stops the processors (their running threads finish) and disables the services: a replace
+    request changes only components that are not running. Queued FlowFiles stay where they are;
+    the listener takes no connection meanwhile, so no client is answered 200 for records that
+    are not in NiFi's repositories."""
+    api.schedule(group_id, "STOPPED")
+    deadline = api.clock() + api.timeout
+    while True:
+        entities = api.group_status(group_id).get("processors", [])
+        busy = [entity["component"]["name"] for entity in entities
+                if entity["component"].get("state") == "RUNNING"
+                or ((entity.get("status") or {}).get("aggregateSnapshot") or {}).get("activeThreadCount")]
+        if not busy:
+            break
+        if api.clock() > deadline:
+            raise NiFiApiError("processors still running after %ss: %s" % (api.timeout, ", ".join(busy)))
+        api.sleep(api.interval)
+    api.disable_services(group_id)
+    while True:
+        enabled = [entity["component"]["name"] for entity in api.controller_services(group_id)
+                   if entity["component"].get("state") != "DISABLED"]
+        if not enabled:
+            return
+        if api.clock() > deadline:
+            raise NiFiApiError("controller services still enabled after %ss: %s" % (api.timeout, ", ".join(enabled)))
+        api.sleep(api.interval)
 
 
 def start(api, group_id):
@@ -334,6 +368,7 @@ def deploy(api, definition, group_name, parameters, back_pressure=None, check_mo
         created = api.upload(root["id"], group_name, desired)
         result["group_id"] = created["id"]
     elif result["replaced"]:
+        stop(api, entity["id"])
         api.replace(api.group(entity["id"]), desired)
     result["started"] = start(api, result["group_id"])
     result["changed"] = result["changed"] or result["started"]

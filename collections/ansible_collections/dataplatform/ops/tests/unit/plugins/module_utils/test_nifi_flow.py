@@ -67,9 +67,10 @@ def test_a_changed_property_a_removed_component_and_a_changed_connection_are_nam
     current["processors"].append({"identifier": "added-by-hand", "name": "extra"})
     wanted["connections"][0]["backPressureObjectThreshold"] = 5
     found = nifi_flow.flow_differences(wanted, current)
-    assert "processor %s: property Max Bin Age" % batch["identifier"] in found
+    assert "processor Batch into JSON lines (%s): property Max Bin Age" % batch["identifier"] in found
     assert "processors added-by-hand: not in the definition" in found
-    assert "connection %s: backPressureObjectThreshold" % wanted["connections"][0]["identifier"] in found
+    first = wanted["connections"][0]
+    assert "connection %s (%s): backPressureObjectThreshold" % (first["name"], first["identifier"]) in found
 
 
 class RecordedApi:

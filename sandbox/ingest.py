@@ -18,6 +18,8 @@ import urllib.request
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
+from ansible_collections.dataplatform.ops.plugins.module_utils import platform
+
 INGEST_ROLE = "ingest"
 # Answers after which the same request is sent again: the listener's queue is full (503), or the
 # load balancer has no node to send it to yet.
@@ -28,10 +30,14 @@ def ingest_url(document: dict) -> str:
     return document["nifi"]["ingest_url"]
 
 
+def user_roles(secret: dict) -> set[str]:
+    """The roles a user's certificate carries, from the tags of their secret (Sandbox.user_secrets)."""
+    return set(secret["tags"].get(platform.USER_SECRET_TAG_ROLES, "").split())
+
+
 def ingest_users(sandbox) -> list[str]:
-    """The users whose certificate carries the ingest role (their secrets' tags say so)."""
-    return [entry["user"] for entry in sandbox.user_secrets()
-            if INGEST_ROLE in entry["tags"].get("dataplatform:roles", "").replace(",", " ").split()]
+    """The users whose certificate carries the ingest role."""
+    return [entry["user"] for entry in sandbox.user_secrets() if INGEST_ROLE in user_roles(entry)]
 
 
 def client_context(sandbox, user: str, folder) -> ssl.SSLContext:

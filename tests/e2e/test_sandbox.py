@@ -38,7 +38,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ansible_collections.dataplatform.ops.plugins.module_utils import identity, ssh
-from sandbox import certificate_pipeline, nifi_distribution, pipeline
+from sandbox import certificate_pipeline, ingest, nifi_distribution, pipeline
 from sandbox.sandbox import ROOT, Sandbox
 from tests.harness import nifi_configuration, nifi_schemas
 from tests.harness.moto_server import count_actions
@@ -252,20 +252,26 @@ def test_nifi_configuration_is_valid_and_the_same_on_every_node(sandbox, tmp_pat
 
 
 def test_users_log_in_to_every_nifi_node_and_through_the_load_balancer(sandbox, tmp_path, report):
-    """Each user of cert-requests/local/ logs in with the PKCS#12 from Secrets Manager on every node
-    (by its name, checked against the node's certificate) and through the load balancer's name,
-    with their DN as identity; the admin may change the controller's settings. Another name, a
+    """Each user of cert-requests/local/ with a NiFi role logs in with the PKCS#12 from Secrets
+    Manager on every node (by its name, checked against the node's certificate) and through the
+    load balancer's name, with their DN as identity; a user with only the ingest role is refused
+    NiFi's UI and API; the admin may change the controller's settings. Another name, a
     certificate of another CA with the admin's subject, and no certificate are refused by NiFi's
     TLS; the load balancer finds every node healthy."""
     nodes = hosts_of(sandbox, "nifi")
     ca_pem = platform_ca(sandbox)
     nlb = sandbox.platform_document()["nifi"]["nlb_dns_name"]
     requested = sorted(path.stem for path in (ROOT / "cert-requests" / "local").glob("*.yaml"))
-    assert [entry["user"] for entry in sandbox.user_secrets()] == requested
+    secrets = sandbox.user_secrets()
+    assert [entry["user"] for entry in secrets] == requested
+    roles = {entry["user"]: ingest.user_roles(entry) for entry in secrets}
     foreign = client_context(ca_pem, *foreign_certificate("admin"), tmp_path)
     anonymous = client_context(ca_pem)
     for user in requested:
         context = bundle_context(sandbox, user, ca_pem, tmp_path)
+        if roles[user] == {ingest.INGEST_ROLE}:
+            assert nifi(context, nlb, nlb, "/flow/current-user")[0] == 403, user
+            continue
         expected = sandbox_dn(sandbox, user)
         for node in nodes:
             assert identity_on(context, node["private_ip_address"], node["private_dns_name"]) == expected, (user, node)

@@ -27,7 +27,7 @@ def test_repository_requests_are_valid_and_cover_every_environment():
     assert result["problems"] == []
     assert set(result["environments"]) == set(ENVIRONMENTS)
     users = {env: [u["user"] for u in data["users"]] for env, data in result["environments"].items()}
-    assert users == {"local": ["admin"], "dev": ["alice", "bob"], "ppd": ["ci-user"], "prod": ["ops-user"]}
+    assert users == {"local": ["admin", "orders-feed"], "dev": ["alice", "bob"], "ppd": ["ci-user"], "prod": ["ops-user"]}
     assert result["environments"]["local"]["users"][0]["roles"] == ["admin"]
 
 

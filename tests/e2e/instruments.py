@@ -5,14 +5,15 @@ tier's modules (tests/e2e/conftest.py makes the one sandbox they share)."""
 
 
 import datetime
-import os
 import http.client
 import json
+import os
 import re
 import socket
 import ssl
 import subprocess
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from cryptography import x509
@@ -231,3 +232,12 @@ def lake_tables(sandbox: Sandbox, document: dict, ingestion_date: datetime.date,
             "gold": parquet_rows(s3, gold, "daily_customer_totals/", folder / "gold"),
             "quarantine": [json.loads(line) for line in quarantine.decode().splitlines() if line.strip()],
             "partitions": partitions}
+
+
+def daily_totals(orders: list[dict]) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """What gold holds for the orders: ``{(customer_id, currency): (order count, total amount)}``."""
+    totals = {}
+    for order in orders:
+        count, total = totals.get((order["customer_id"], order["currency"]), (0, 0))
+        totals[(order["customer_id"], order["currency"])] = (count + 1, total + Decimal(order["amount"]))
+    return totals

@@ -18,14 +18,13 @@ import ssl
 import time
 import urllib.error
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from sandbox import ingest, pipeline
 from sandbox.sandbox import ROOT, Sandbox
-from tests.e2e.instruments import (admin_context, foreign_certificate, hosts_of, lake_tables, nifi, nifi_pids,
+from tests.e2e.instruments import (daily_totals, admin_context, foreign_certificate, hosts_of, lake_tables, nifi, nifi_pids,
                                    platform_ca, playbook, recap)
 
 pytestmark = pytest.mark.sandbox_phase(1)
@@ -139,10 +138,7 @@ def test_orders_posted_through_the_load_balancer_reach_silver_and_gold(sandbox, 
     assert sorted(row["order_id"] for row in tables["silver"] if row["order_id"] in ids) == sorted(ids)
     assert pipeline.MALFORMED_RECORD in [record["record"] for record in tables["quarantine"]]
     order_date = str(ingestion_date - datetime.timedelta(days=1))
-    expected = {}
-    for order in orders:
-        count, total = expected.get((order["customer_id"], order["currency"]), (0, 0))
-        expected[(order["customer_id"], order["currency"])] = (count + 1, total + Decimal(order["amount"]))
+    expected = daily_totals(orders)
     gold = {(row["customer_id"], row["currency"]): (row["order_count"], row["total_amount"])
             for row in tables["gold"] if row["order_date"] == order_date and row["customer_id"].startswith(f"c{batch}")}
     assert gold == expected

@@ -28,7 +28,6 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import boto3
@@ -45,7 +44,7 @@ from tests.harness.moto_server import count_actions
 from tests.harness.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 
-from tests.e2e.instruments import (  # noqa: E402
+from tests.e2e.instruments import (daily_totals,   # noqa: E402
     AIRFLOW_COMPONENTS, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
     bundle_context, changed_tasks, checksums, client_context, cluster_nodes, foreign_certificate, hosts_of, identity_on,
     lake_tables, make, nifi, nifi_pids, platform_ca, playbook, read_file, recap, site, ssh_run)
@@ -487,10 +486,7 @@ def test_the_orders_pipeline_refines_bronze_to_silver_and_gold_on_spark_and_cata
     assert sorted(row["order_id"] for row in tables["silver"]) == sorted(order["order_id"] for order in orders)
     assert [record["record"] for record in tables["quarantine"]] == [pipeline.MALFORMED_RECORD]
     order_date = str(ingestion_date - datetime.timedelta(days=1))
-    expected = {}
-    for order in orders:
-        count, total = expected.get((order["customer_id"], order["currency"]), (0, 0))
-        expected[(order["customer_id"], order["currency"])] = (count + 1, total + Decimal(order["amount"]))
+    expected = daily_totals(orders)
     gold = {(row["customer_id"], row["currency"]): (row["order_count"], row["total_amount"])
             for row in tables["gold"] if row["order_date"] == order_date}
     assert gold == expected

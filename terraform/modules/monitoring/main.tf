@@ -216,12 +216,19 @@ resource "aws_cloudwatch_metric_alarm" "asg_cpu" {
   tags                = var.tags
 }
 
+# A node whose listener does not accept connections, per target group of the NiFi load balancer:
+# its UI and API, and its ingest flow.
 resource "aws_cloudwatch_metric_alarm" "nifi_unhealthy_nodes" {
-  alarm_name          = "${local.name}-nifi-unhealthy-nodes"
-  alarm_description   = "The NiFi load balancer sees a node that does not accept connections."
+  for_each = {
+    ui     = { name = "nifi-unhealthy-nodes", target_group = var.nifi_load_balancer.target_group_arn_suffix, what = "NiFi's UI and API" }
+    ingest = { name = "nifi-ingest-unhealthy-nodes", target_group = var.nifi_load_balancer.ingest_target_group_arn_suffix, what = "the ingest flow's listener" }
+  }
+
+  alarm_name          = "${local.name}-${each.value.name}"
+  alarm_description   = "The NiFi load balancer sees a node where ${each.value.what} does not accept connections."
   namespace           = "AWS/NetworkELB"
   metric_name         = "UnHealthyHostCount"
-  dimensions          = { LoadBalancer = var.nifi_load_balancer.arn_suffix, TargetGroup = var.nifi_load_balancer.target_group_arn_suffix }
+  dimensions          = { LoadBalancer = var.nifi_load_balancer.arn_suffix, TargetGroup = each.value.target_group }
   statistic           = "Maximum"
   period              = 60
   evaluation_periods  = 5
@@ -233,21 +240,9 @@ resource "aws_cloudwatch_metric_alarm" "nifi_unhealthy_nodes" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "nifi_ingest_unhealthy_nodes" {
-  alarm_name          = "${local.name}-nifi-ingest-unhealthy-nodes"
-  alarm_description   = "The NiFi load balancer sees a node whose ingest flow listener does not accept connections."
-  namespace           = "AWS/NetworkELB"
-  metric_name         = "UnHealthyHostCount"
-  dimensions          = { LoadBalancer = var.nifi_load_balancer.arn_suffix, TargetGroup = var.nifi_load_balancer.ingest_target_group_arn_suffix }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 5
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.nifi_unhealthy_nodes
+  to   = aws_cloudwatch_metric_alarm.nifi_unhealthy_nodes["ui"]
 }
 
 # A NiFi node that could not be decommissioned waits in its termination hook with its queues

@@ -3,6 +3,14 @@ locals {
   # Load balancer and target group names are limited to 32 characters.
   lb_name = "dp-${var.environment}-${var.cluster_name}"
 
+  # The load balancer's listeners. A browser session belongs to one node (NiFi keeps per-node
+  # request state), so the UI's is sticky by source address; each POST to the ingest flow stands
+  # alone, any node takes it.
+  listeners = {
+    https  = { port = var.ports.https, sticky = true }
+    ingest = { port = var.ports.ingest, sticky = false }
+  }
+
   # Who may post to the ingest flow: the client networks unless ingest_cidr_blocks says otherwise.
   ingest_cidr_blocks = var.ingest_cidr_blocks == null ? var.client_cidr_blocks : var.ingest_cidr_blocks
 
@@ -180,22 +188,26 @@ resource "aws_lb" "nifi" {
   tags                             = var.tags
 }
 
-resource "aws_lb_target_group" "https" {
-  name                 = "${local.lb_name}-https"
-  port                 = var.ports.https
+# Two listeners, each with its target group, both TCP passthrough so that NiFi's own TLS reads the
+# client's certificate: NiFi's UI and API, and the ingest flow (clients post records to
+# https://<load balancer>:<ports.ingest>/<ingest_base_path>, a HandleHttpRequest of the flow on
+# every node). Both require a client certificate, so their health checks are TCP connects.
+resource "aws_lb_target_group" "nifi" {
+  for_each = local.listeners
+
+  name                 = "${local.lb_name}-${each.key}"
+  port                 = each.value.port
   protocol             = "TCP"
   target_type          = "instance"
   vpc_id               = var.vpc_id
   deregistration_delay = var.deregistration_delay_seconds
   tags                 = var.tags
 
-  # A browser session belongs to one node (NiFi keeps per-node request state).
   stickiness {
-    enabled = true
+    enabled = each.value.sticky
     type    = "source_ip"
   }
 
-  # NiFi requires a client certificate for HTTPS, so the health check is a TCP connect.
   health_check {
     protocol            = "TCP"
     port                = "traffic-port"
@@ -205,55 +217,30 @@ resource "aws_lb_target_group" "https" {
   }
 }
 
-resource "aws_lb_listener" "https" {
-  #checkov:skip=CKV_AWS_2:TCP passthrough on purpose: NiFi terminates TLS itself to read browser client certificates (see DESIGN.md, Load balancing).
+resource "aws_lb_listener" "nifi" {
+  #checkov:skip=CKV_AWS_2:TCP passthrough on purpose: NiFi (its UI and its ingest flow) terminates TLS itself to read client certificates (see DESIGN.md, Load balancing).
   #checkov:skip=CKV_AWS_103:TLS (1.2 and newer) is negotiated by NiFi itself behind this TCP passthrough listener.
+  for_each = local.listeners
+
   load_balancer_arn = aws_lb.nifi.arn
-  port              = var.ports.https
+  port              = each.value.port
   protocol          = "TCP"
   tags              = var.tags
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.https.arn
+    target_group_arn = aws_lb_target_group.nifi[each.key].arn
   }
 }
 
-# The ingest flow: clients post records to https://<load balancer>:<ports.ingest>/<ingest_base_path>,
-# a HandleHttpRequest listener of NiFi's flow on every node, also behind TCP passthrough.
-resource "aws_lb_target_group" "ingest" {
-  name                 = "${local.lb_name}-ingest"
-  port                 = var.ports.ingest
-  protocol             = "TCP"
-  target_type          = "instance"
-  vpc_id               = var.vpc_id
-  deregistration_delay = var.deregistration_delay_seconds
-  tags                 = var.tags
-
-  # No stickiness: each POST is independent, any node takes it.
-
-  # The ingest listener requires a client certificate, so the health check is a TCP connect.
-  health_check {
-    protocol            = "TCP"
-    port                = "traffic-port"
-    interval            = 10
-    healthy_threshold   = 3
-    unhealthy_threshold = 3
-  }
+moved {
+  from = aws_lb_target_group.https
+  to   = aws_lb_target_group.nifi["https"]
 }
 
-resource "aws_lb_listener" "ingest" {
-  #checkov:skip=CKV_AWS_2:TCP passthrough on purpose: NiFi's ingest flow terminates TLS itself to read the clients' certificates.
-  #checkov:skip=CKV_AWS_103:TLS (1.2 and newer) is negotiated by NiFi's ingest flow itself behind this TCP passthrough listener.
-  load_balancer_arn = aws_lb.nifi.arn
-  port              = var.ports.ingest
-  protocol          = "TCP"
-  tags              = var.tags
-
-  default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.ingest.arn
-  }
+moved {
+  from = aws_lb_listener.https
+  to   = aws_lb_listener.nifi["https"]
 }
 
 # --- Hosts ----------------------------------------------------------------------------------
@@ -278,7 +265,7 @@ module "hosts" {
   min_size          = var.min_size
   max_size          = var.max_size
   desired_capacity  = var.desired_capacity
-  target_group_arns = [aws_lb_target_group.https.arn, aws_lb_target_group.ingest.arn]
+  target_group_arns = [for key in keys(local.listeners) : aws_lb_target_group.nifi[key].arn]
   # A node that restarts (a rolling restart, a renewed configuration) fails the load balancer's
   # check for a minute or two; the load balancer stops sending it users meanwhile, but the group
   # must not replace it: its data volume holds queued FlowFiles. Only a failed instance is replaced.

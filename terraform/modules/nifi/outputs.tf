@@ -15,12 +15,12 @@ output "nlb_arn_suffix" {
 
 output "target_group_arn_suffix" {
   description = "ARN suffix of the HTTPS target group, for CloudWatch metrics."
-  value       = aws_lb_target_group.https.arn_suffix
+  value       = aws_lb_target_group.nifi["https"].arn_suffix
 }
 
 output "ingest_target_group_arn_suffix" {
   description = "ARN suffix of the ingest target group, for CloudWatch metrics."
-  value       = aws_lb_target_group.ingest.arn_suffix
+  value       = aws_lb_target_group.nifi["ingest"].arn_suffix
 }
 
 output "ingest_port" {

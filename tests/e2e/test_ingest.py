@@ -24,8 +24,8 @@ import pytest
 
 from sandbox import ingest, pipeline
 from sandbox.sandbox import ROOT, Sandbox
-from tests.e2e.instruments import (daily_totals, admin_context, foreign_certificate, hosts_of, lake_tables, nifi, nifi_pids,
-                                   platform_ca, playbook, recap)
+from tests.e2e.instruments import (admin_context, daily_totals, foreign_certificate, hosts_of, lake_tables, nifi,
+                                   nifi_pids, platform_ca, playbook, recap)
 
 pytestmark = pytest.mark.sandbox_phase(1)
 

@@ -44,8 +44,8 @@ from tests.harness.moto_server import count_actions
 from tests.harness.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 
-from tests.e2e.instruments import (daily_totals,   # noqa: E402
-    AIRFLOW_COMPONENTS, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
+from tests.e2e.instruments import (  # noqa: E402
+    AIRFLOW_COMPONENTS, daily_totals, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
     bundle_context, changed_tasks, checksums, client_context, cluster_nodes, foreign_certificate, hosts_of, identity_on,
     lake_tables, make, nifi, nifi_pids, platform_ca, playbook, read_file, recap, site, ssh_run)
 

@@ -105,6 +105,35 @@ def test_the_controller_may_complete_both_groups_lifecycle_actions_and_issue_nod
                    CertificateAuthorityArn=local["document"]["pca"]["arn"])
 
 
+TEMPLATES = {name: f"arn:aws:acm-pca:::template/{name}/V1" for name in (
+    "EndEntityCertificate", "EndEntityClientAuthCertificate", "EndEntityServerAuthCertificate",
+    "SubordinateCACertificate_PathLen0", "RootCACertificate")}
+
+
+def issue(client, authority_arn: str, template: str | None):
+    """An IssueCertificate call for the template (the CSR is no CSR: IAM decides before the CA looks)."""
+    template_argument = {"TemplateArn": TEMPLATES[template]} if template else {}
+    return lambda: client("acm-pca").issue_certificate(CertificateAuthorityArn=authority_arn, Csr=CSR,
+                                                      SigningAlgorithm="SHA256WITHRSA",
+                                                      Validity={"Value": 1, "Type": "DAYS"}, **template_argument)
+
+
+@pytest.mark.parametrize("role, may_issue", [
+    ("automation", {"EndEntityCertificate", "EndEntityClientAuthCertificate"}),
+    ("cert-issuer", {"EndEntityClientAuthCertificate"}),
+])
+def test_each_role_issues_only_the_certificates_its_identities_need(local, role, may_issue):
+    """The condition on acm-pca:TemplateArn: the automation role issues node certificates (client
+    and server authentication) and the client-only certificates of service identities; the cert
+    issuer users' client certificates only; neither a server-only certificate nor a CA's. Without
+    a template the CA would apply EndEntityCertificate/V1, which only the automation role may."""
+    client = local["as_role"](f"dataplatform-local-{role}")
+    authority = local["document"]["pca"]["arn"]
+    answers = {template: allowed(issue(client, authority, template)) for template in TEMPLATES}
+    assert {template for template, permitted in answers.items() if permitted} == may_issue, answers
+    assert allowed(issue(client, authority, None)) == ("EndEntityCertificate" in may_issue)
+
+
 def test_the_airflow_target_group_speaks_what_the_api_server_serves(local):
     defaults = yaml.safe_load((AIRFLOW_ROLE / "defaults" / "main.yml").read_text())
     restart_tasks = (AIRFLOW_ROLE / "tasks" / "restart.yml").read_text()

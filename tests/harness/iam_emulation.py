@@ -19,7 +19,8 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   existing roles). For an instance, its tags are the request's ``aws:ResourceTag/<key>`` condition
   keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
   PutRolePermissionsBoundary, the role's present one for Put/Delete/Attach/DetachRolePolicy),
-  ``iam:PolicyARN`` and ``iam:AWSServiceName``. S3's HeadBucket is authorized
+  ``iam:PolicyARN`` and ``iam:AWSServiceName``; for ACM Private CA's IssueCertificate,
+  ``acm-pca:TemplateArn`` (acmpca_conditions.py). S3's HeadBucket is authorized
   as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
   DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
   reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
@@ -64,6 +65,11 @@ import threading
 import time
 import urllib.parse
 import uuid
+
+try:
+    from tests.harness import acmpca_conditions
+except ImportError:  # the moto server's own module (moto_server.py runs with tests/harness on its path)
+    import acmpca_conditions
 
 RESTError = JsonRESTError = Exception  # moto's, once install() has imported them
 # moto_gaps' per-request condition context (a thread-local), once install() is given it.
@@ -327,6 +333,9 @@ def _authorize(original):
             lookup = _backend_lookup(self.current_account, self.region, get_partition(self.region))
             context.update(iam_condition_keys(self._get_action(), _request_params(self),
                                               lambda role: lookup("iam-role-boundary", role)))
+        if context is not None:
+            context.update(acmpca_conditions.condition_keys(_service_of(self.headers), self._get_action(),
+                                                            _request_params(self)))
         try:
             return original(self, iam_request_cls, resource)
         except RESTError as error:

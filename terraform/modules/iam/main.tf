@@ -8,6 +8,12 @@ locals {
   partition  = data.aws_partition.current.partition
   name       = "dataplatform-${var.environment}"
 
+  # The ACM Private CA templates a role may issue with (the condition key acm-pca:TemplateArn).
+  pca_templates = {
+    end_entity  = "arn:${local.partition}:acm-pca:::template/EndEntityCertificate/V1"
+    client_auth = "arn:${local.partition}:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+  }
+
   secrets_arn_prefix = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:dataplatform/${var.environment}"
   parameter_arn      = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.platform_parameter_name}"
 
@@ -279,10 +285,24 @@ data "aws_iam_policy_document" "automation" {
     resources = [for name in [var.nifi_asg_name, var.airflow_asg_name] : "arn:${local.partition}:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${name}"]
   }
 
-  # The host makes the key and the CSR; the controller checks the CSR and has it signed.
+  # The host makes the key and the CSR; the controller checks the CSR and has it signed. Only
+  # end-entity templates: node certificates (server and client authentication) and the
+  # client-only certificates of the service identities (Airflow's, the decommission and users
+  # jobs'); never a CA's, which could sign any identity.
   statement {
-    sid       = "IssueNodeCertificates"
-    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
+    sid       = "IssueNodeAndServiceCertificates"
+    actions   = ["acm-pca:IssueCertificate"]
+    resources = [var.pca_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "acm-pca:TemplateArn"
+      values   = [local.pca_templates.end_entity, local.pca_templates.client_auth]
+    }
+  }
+
+  statement {
+    sid       = "ReadNodeCertificates"
+    actions   = ["acm-pca:GetCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
     resources = [var.pca_arn]
   }
 
@@ -328,9 +348,21 @@ resource "aws_iam_role" "cert_issuer" {
 data "aws_iam_policy_document" "cert_issuer" {
   source_policy_documents = [data.aws_iam_policy_document.controller_common.json]
 
+  # Users' certificates authenticate clients only: no server certificate, no CA.
   statement {
-    sid       = "IssueAndRevokeUserCertificates"
-    actions   = ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
+    sid       = "IssueUserCertificates"
+    actions   = ["acm-pca:IssueCertificate"]
+    resources = [var.pca_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "acm-pca:TemplateArn"
+      values   = [local.pca_templates.client_auth]
+    }
+  }
+
+  statement {
+    sid       = "RevokeAndReadUserCertificates"
+    actions   = ["acm-pca:GetCertificate", "acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"]
     resources = [var.pca_arn]
   }
 

@@ -87,7 +87,7 @@ module "pki" {
   environment                     = var.environment
   common_name                     = "Data Platform ${upper(var.environment)} Root CA"
   usage_mode                      = var.pca_usage_mode
-  crl_bucket_name                 = module.s3_datalake.bucket_names["truststore"]
+  crl_bucket_name                 = module.s3_datalake.crl_bucket_name
   permanent_deletion_time_in_days = var.pca_permanent_deletion_time_in_days
   grant_acm_renewal_permission    = var.pca_grant_acm_renewal_permission
 }

@@ -1,6 +1,7 @@
 """terraform fmt and validate for every module and environment, offline from the provider mirror."""
 
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -76,3 +77,21 @@ def test_host_user_data_renders_to_valid_bash(tmp_path):
         path.write_text(render_user_data(values))
         result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["dev", "ppd", "prod"])
+def test_an_account_refuses_to_trust_its_whole_account_with_the_automation_roles(name, tmp_path):
+    """An empty automation_trusted_principal_arns would trust every principal of the account that
+    may call sts:AssumeRole (the deploy role included) with the automation and cert issuer roles:
+    a plan of dev, ppd or prod with it fails on the variable's validation, before any AWS call
+    matters (no credentials here), and names the variable."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    root = copy / "environments" / name
+    (root / "backend.tf").unlink()
+    terraform(root, "init", "-input=false", "-no-color")
+    result = terraform(root, "plan", "-input=false", "-no-color", "-refresh=false",
+                       "-var", "automation_trusted_principal_arns=[]", check=False,
+                       env={"AWS_ACCESS_KEY_ID": "refused", "AWS_SECRET_ACCESS_KEY": "refused"})
+    assert result.returncode != 0
+    assert "automation_trusted_principal_arns must name who may assume the automation and" in result.stderr, result.stderr

@@ -77,6 +77,7 @@ processing_maximum_memory_gb = 16
 alarm_email_addresses          = []
 pipeline_alert_email_addresses = []
 
-# Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
+# Who may assume the automation and cert issuer roles; empty trusts the account, which only the
+# sandbox may do (its converge runs as the account's administrator).
 automation_trusted_principal_arns = []
 secrets_recovery_window_in_days   = 0

@@ -67,8 +67,18 @@ variable "ssh_admin_cidr_blocks" {
 }
 
 variable "automation_trusted_principal_arns" {
-  description = "IAM principals that may assume the automation role (AWX's execution nodes' role); empty trusts the account."
+  description = "IAM principals that may assume the automation and cert issuer roles (AWX's execution nodes' role, an operator's role). Required in an account; only the sandbox (local) may leave it empty, which trusts the account."
   type        = list(string)
+
+  validation {
+    condition     = var.environment == "local" || length(var.automation_trusted_principal_arns) > 0
+    error_message = "automation_trusted_principal_arns must name who may assume the automation and cert issuer roles (AWX's execution nodes' role): empty would trust every principal of the account that may call sts:AssumeRole."
+  }
+
+  validation {
+    condition     = alltrue([for arn in var.automation_trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "automation_trusted_principal_arns takes IAM role or user ARNs (arn:aws:iam::<account>:role/<name>), not an account or its root."
+  }
 }
 
 variable "secrets_recovery_window_in_days" {

@@ -69,6 +69,7 @@ processing_maximum_memory_gb = 512
 alarm_email_addresses          = ["dataplatform-alerts@example.com", "dataplatform-oncall@example.com"]
 pipeline_alert_email_addresses = ["dataplatform-pipelines@example.com"]
 
-# Who may assume the automation role (AWX's execution nodes' role ARN); empty: the account decides.
-automation_trusted_principal_arns = []
+# Who may assume the automation and cert issuer roles: AWX's execution nodes' role in this account
+# (required: an empty list would trust every principal of the account).
+automation_trusted_principal_arns = ["arn:aws:iam::333333333333:role/awx-execution-node"]
 secrets_recovery_window_in_days   = 30

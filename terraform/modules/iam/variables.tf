@@ -112,9 +112,14 @@ variable "ssh_user_ca_secret_arn" {
 }
 
 variable "automation_trusted_principal_arns" {
-  description = "IAM principals (AWX's execution nodes' role, an operator role) that may assume the automation role; empty trusts the account, whose IAM policies then decide."
+  description = "IAM principals (AWX's execution nodes' role, an operator role) that may assume the automation and cert issuer roles; empty trusts the account, whose IAM policies then decide, which only the sandbox (environment local) may do."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = var.environment == "local" || length(var.automation_trusted_principal_arns) > 0
+    error_message = "automation_trusted_principal_arns must name who may assume the automation and cert issuer roles: empty would trust every principal of the account."
+  }
 }
 
 variable "tags" {

@@ -87,12 +87,13 @@ def test_make_sandbox_from_nothing(sandbox, report, tmp_path):
                          for action in sandbox.moto().lifecycle_actions())
     assert completions == sorted((instance["instance_id"], "launch", "CONTINUE") for instance in instances)
     # What the CA was asked for: the NiFi nodes' server-and-client template; the client-only
-    # template for the airflow service identity, the user (admin) and the one-day certificates of
-    # the nifi-users service identity (the converge's users step, then the pipeline's job).
+    # template for the airflow service identity, the users (admin, orders-feed) and the one-day
+    # certificates of the nifi-users and nifi-flows service identities (the converge's users and
+    # flow steps, then the pipeline's nifi-users job, which runs both).
     templates = sorted(request["params"].get("TemplateArn", "").rsplit("/", 2)[-2]
                        for request in sandbox.moto().requests() if request["action"] == "IssueCertificate")
     end_entity = [template for template in templates if template.startswith("EndEntity")]
-    assert end_entity == ["EndEntityCertificate"] * 3 + ["EndEntityClientAuthCertificate"] * 4, templates
+    assert end_entity == ["EndEntityCertificate"] * 3 + ["EndEntityClientAuthCertificate"] * 7, templates
     document = sandbox.platform_document()
     assert f"api-server     https://{document['airflow']['api_domain_name']}" in output
     # The load balancers' stand-in checks the targets as the target groups say: the Airflow host
@@ -101,6 +102,10 @@ def test_make_sandbox_from_nothing(sandbox, report, tmp_path):
                      r"target group \S+: 1 healthy$", output, re.M), output
     assert re.search(rf"{re.escape(document['nifi']['nlb_dns_name'])}:8443 \(127[.\d]+\)  TCP -> TCP 8443, "
                      r"target group \S+: 3 healthy$", output, re.M), output
+    # The ingest flow's listener on every node, behind the NLB's listener of its own.
+    assert re.search(rf"{re.escape(document['nifi']['nlb_dns_name'])}:9443 \(127[.\d]+\)  TCP -> TCP 9443, "
+                     r"target group \S+: 3 healthy$", output, re.M), output
+    assert f"POST           {document['nifi']['ingest_url']}" in output
     # A real NiFi 2.3.0 cluster: 3 of 3 nodes connected, as the admin sees it through the load balancer.
     nlb = document["nifi"]["nlb_dns_name"]
     admin = admin_context(sandbox, tmp_path)

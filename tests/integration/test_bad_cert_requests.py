@@ -70,7 +70,7 @@ def test_validation_reports_every_problem_in_one_run(tmp_path):
 def test_validation_passes_on_the_repository_requests_without_aws():
     result = run_playbook("validate-cert-requests.yml")
     assert result.returncode == 0, output(result)[-4000:]
-    assert "local 1 valid, dev 2 valid, ppd 1 valid, prod 1 valid" in output(result)
+    assert "local 2 valid, dev 2 valid, ppd 1 valid, prod 1 valid" in output(result)
 
 
 def test_validation_names_the_owners_who_must_approve_a_privileged_request(tmp_path):

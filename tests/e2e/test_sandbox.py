@@ -831,9 +831,9 @@ def _queue_flowfiles_on_every_node(admin, nlb) -> dict[str, int]:
 
 @pytest.mark.sandbox_phase(2)
 @pytest.mark.xfail(strict=False, reason=(
-    "with the ingest flow deployed, the one CI run of this round timed out here: the decommission job did not "
-    "complete the termination action within 900 s (the node stayed in Terminating:Wait, its FlowFiles kept); "
-    "the cause (the offload not finishing) is not yet found, see the note on issue 28"))
+    "the one CI run of this round (the ingest flow deployed) timed out here: the decommission job did not complete "
+    "the termination action within 900 s (the node stayed in Terminating:Wait with its FlowFiles); a scale-in of a "
+    "sandbox with the ingest flow running then decommissioned cleanly; the cause is not found, see issue 28's note"))
 def test_a_scaled_in_node_is_decommissioned_by_the_job_eventbridge_launches(sandbox, report, tmp_path):
     """Scale-in with FlowFiles queued on every node holds the leaving node in Terminating:Wait (its
     termination hook). Nobody types a command after it: the lifecycle action's event reaches

@@ -12,7 +12,6 @@ import re
 import socket
 import ssl
 import subprocess
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from sandbox import ingest
 from sandbox.sandbox import ROOT, Sandbox
 from tests.harness.podman_hosts import podman
 
@@ -167,13 +167,7 @@ def platform_ca(sandbox: Sandbox) -> str:
 
 def client_context(ca_pem: str, certificate_pem: bytes | None = None, key_pem: bytes | None = None,
                    folder: Path | None = None) -> ssl.SSLContext:
-    context = ssl.create_default_context(cadata=ca_pem)
-    if certificate_pem:
-        pem = folder / f"client-{uuid.uuid4().hex[:6]}.pem"
-        pem.touch(mode=0o600)
-        pem.write_bytes(key_pem + certificate_pem)
-        context.load_cert_chain(pem)
-    return context
+    return ingest.pem_context(certificate_pem, key_pem, ca_pem, folder)
 
 
 def bundle_context(sandbox: Sandbox, user: str, ca_pem: str, folder: Path) -> ssl.SSLContext:

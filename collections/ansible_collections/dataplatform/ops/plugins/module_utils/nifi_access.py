@@ -28,11 +28,10 @@ The HTTP transport is passed in (``request(method, path, body) -> (status, docum
 
 from __future__ import annotations
 
-import json
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
-from .nifi_api import NiFiApiError
+from .nifi_api import checked_call
 
 ACTION_NAMES = {"R": "read", "W": "write", "read": "read", "write": "write"}
 CLIENT_ID = "dataplatform.ops.nifi_access"
@@ -45,11 +44,7 @@ class AccessApi:
         self._request = request
 
     def call(self, method, path, body=None, expected=(200, 201)):
-        status, document = self._request(method, path, body)
-        if status not in expected:
-            detail = document if isinstance(document, str) else json.dumps(document)
-            raise NiFiApiError("%s %s answered %s: %s" % (method, path, status, (detail or "")[:500]))
-        return status, document
+        return checked_call(self._request, method, path, body, expected)
 
     def users(self):
         return self.call("GET", "/tenants/users")[1].get("users", [])

@@ -29,6 +29,16 @@ class NiFiApiError(Exception):
     """NiFi answered with an error or not at all; the message says which request."""
 
 
+def checked_call(request, method, path, body=None, expected=(200,), detail_limit=500):
+    """``(status, document)`` of one call through the transport ``request``; NiFiApiError naming
+    the request and NiFi's answer when the status is not one of ``expected``."""
+    status, document = request(method, path, body)
+    if status not in expected:
+        detail = document if isinstance(document, str) else json.dumps(document)
+        raise NiFiApiError("%s %s answered %s: %s" % (method, path, status, (detail or "")[:detail_limit]))
+    return status, document
+
+
 def find_node(nodes, address):
     """The node whose address is ``address`` (case-insensitive), or None."""
     matches = [node for node in nodes if str(node.get("address", "")).lower() == address.lower()]
@@ -46,11 +56,7 @@ class ClusterNodes:
         self._clock = clock
 
     def _call(self, method, path, body=None, expected=(200,)):
-        status, document = self._request(method, path, body)
-        if status not in expected:
-            detail = document if isinstance(document, str) else json.dumps(document)
-            raise NiFiApiError("%s %s answered %s: %s" % (method, path, status, (detail or "")[:500]))
-        return document
+        return checked_call(self._request, method, path, body, expected)[1]
 
     def list(self):
         document = self._call("GET", "/controller/cluster")

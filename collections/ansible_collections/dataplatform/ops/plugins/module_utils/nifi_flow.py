@@ -36,7 +36,7 @@ import copy
 import json
 import time
 
-from .nifi_api import NiFiApiError
+from .nifi_api import NiFiApiError, checked_call
 
 CLIENT_ID = "dataplatform.ops.nifi_flow"
 # What is compared of each kind of component (the definition's value against the cluster's).
@@ -163,11 +163,7 @@ class FlowApi:
         self.interval = interval
 
     def call(self, method, path, body=None, expected=(200, 201, 202)):
-        status, document = self._request(method, path, body)
-        if status not in expected:
-            detail = document if isinstance(document, str) else json.dumps(document)
-            raise NiFiApiError("%s %s answered %s: %s" % (method, path, status, (detail or "")[:800]))
-        return document
+        return checked_call(self._request, method, path, body, expected, detail_limit=800)[1]
 
     def root_flow(self):
         return self.call("GET", "/flow/process-groups/root")["processGroupFlow"]
@@ -188,13 +184,12 @@ class FlowApi:
     def upload(self, parent_id, name, definition):
         if self._upload is None:
             raise NiFiApiError("no upload transport to create the process group with")
-        status, document = self._upload("/process-groups/%s/process-groups/upload" % parent_id,
-                                        {"groupName": name, "positionX": "0", "positionY": "0", "clientId": CLIENT_ID},
-                                        "%s.json" % name, json.dumps(definition).encode("utf-8"))
-        if status not in (200, 201):
-            detail = document if isinstance(document, str) else json.dumps(document)
-            raise NiFiApiError("uploading the flow definition of %s answered %s: %s" % (name, status, (detail or "")[:800]))
-        return document
+        def upload(method, path, body):
+            return self._upload(path, {"groupName": name, "positionX": "0", "positionY": "0", "clientId": CLIENT_ID},
+                                "%s.json" % name, json.dumps(body).encode("utf-8"))
+
+        return checked_call(upload, "POST", "/process-groups/%s/process-groups/upload" % parent_id, definition,
+                            (200, 201), detail_limit=800)[1]
 
     def run_request(self, create_path, body, poll_path):
         """Creates an asynchronous request, waits for it to complete, removes it; fails on its failure."""

@@ -184,6 +184,7 @@ class FlowApi:
     def upload(self, parent_id, name, definition):
         if self._upload is None:
             raise NiFiApiError("no upload transport to create the process group with")
+
         def upload(method, path, body):
             return self._upload(path, {"groupName": name, "positionX": "0", "positionY": "0", "clientId": CLIENT_ID},
                                 "%s.json" % name, json.dumps(body).encode("utf-8"))

@@ -49,9 +49,10 @@ import time
 from pathlib import Path
 
 try:
-    from tests.harness import moto_events
+    from tests.harness import moto_events, policy_conditions
 except ImportError:  # the moto server's process, which imports the harness's modules by their own names
     import moto_events
+    import policy_conditions
 
 LOCAL_SPARK_VARIABLE = "DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK"
 # The CA certificate (PEM) of the server's HTTPS endpoint, for the JVM's trust store (MotoServer sets it).
@@ -180,11 +181,6 @@ def _role_trusts_the_service(backend, role_arn: str, application_arn: str) -> st
 
     from moto.iam.models import iam_backends
 
-    try:
-        from tests.harness.moto_gaps import _statement_applies
-    except ImportError:
-        from moto_gaps import _statement_applies
-
     from moto.utilities.utils import get_partition
 
     iam = iam_backends[backend.account_id][get_partition(backend.region_name)]
@@ -206,7 +202,7 @@ def _role_trusts_the_service(backend, role_arn: str, application_arn: str) -> st
                 and SERVICE_PRINCIPAL in services)
 
     relevant = [statement for statement in statements
-                if names_the_service(statement) and _statement_applies(statement, context)]
+                if names_the_service(statement) and policy_conditions.statement_applies(statement, context)]
     if any(statement.get("Effect") == "Deny" for statement in relevant):
         return f"The trust policy of {role_arn} denies {SERVICE_PRINCIPAL}."
     if not any(statement.get("Effect") == "Allow" for statement in relevant):

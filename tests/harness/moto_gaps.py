@@ -73,14 +73,12 @@ missing answer is supplied here. Each emulation says what it checks and what it 
   permission for ACM, renewal, the CA's audit of issued certificates.
 * **Policy conditions** (moto evaluates a statement's Condition only for ``StringEquals``, treats
   every other operator as matching, and makes any statement whose condition fails a Deny). Here a
-  statement applies only when its conditions hold, Allow and Deny alike, as in AWS; the operators
-  ``String(Not)Equals``, ``String(Not)Like``, ``Bool``, ``Arn(Not)Equals``, ``Arn(Not)Like``
-  (each also ``…IfExists``) and ``Null`` are evaluated, and ``NotResource`` is (moto applied
-  such a statement to every resource); a statement with any other operator is
-  taken as applying when it denies and as not applying when it allows (the stricter reading). The
-  request's ``aws:SecureTransport`` is true only for HTTPS requests (the sandbox's endpoint speaks
-  HTTPS, like AWS's). Other context keys (``aws:SourceAccount``, ``aws:PrincipalArn``, …) are
-  supplied only where moto supplies them; a key that is absent makes its condition false.
+  statement applies only when its conditions hold, Allow and Deny alike, as in AWS, read by
+  policy_conditions.py (the operators it evaluates, and the stricter reading of the others); and
+  ``NotResource`` is evaluated (moto applied such a statement to every resource). The request's
+  ``aws:SecureTransport`` is true only for HTTPS requests (the sandbox's endpoint speaks HTTPS,
+  like AWS's); ``aws:PrincipalArn`` and the resource policies are resource_policies.py's. Other
+  context keys are supplied only where moto supplies them.
 * **EventBridge** (the lifecycle hooks' events and API destination targets): tests/harness/moto_events.py.
 * **EMR Serverless** (application states, the execution role's trust, job runs on a local Spark
   behind a named switch): tests/harness/moto_emr_serverless.py.
@@ -95,10 +93,11 @@ import uuid
 from dataclasses import dataclass, field
 
 try:
-    from tests.harness import moto_emr_serverless, moto_events
+    from tests.harness import moto_emr_serverless, moto_events, policy_conditions
 except ImportError:  # the moto server's process, which imports the harness's modules by their own names
     import moto_emr_serverless
     import moto_events
+    import policy_conditions
 
 LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions"
 PENDING_LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions/pending"
@@ -125,49 +124,6 @@ _request = threading.local()
 REQUEST_CONTEXT = _request
 
 
-def _condition_holds(operator: str, expected, actual) -> bool | None:
-    """Whether one condition operator holds for a value (None: the key is absent); None when the
-    operator is not one evaluated here."""
-    import fnmatch
-
-    if_exists = operator.endswith("IfExists")
-    base = operator[: -len("IfExists")] if if_exists else operator
-    expected = expected if isinstance(expected, list) else [expected]
-    expected = [str(value) for value in expected]
-    if base == "Null":
-        return (actual is None) == (expected[0].lower() == "true")
-    if actual is None:
-        return True if if_exists else (False if base in _POSITIVE_OPERATORS or base in _NEGATIVE_OPERATORS else None)
-    actual = str(actual)
-    if base in ("StringEquals", "ArnEquals"):
-        return actual in expected
-    if base in ("StringNotEquals", "ArnNotEquals"):
-        return actual not in expected
-    if base in ("StringLike", "ArnLike"):
-        return any(fnmatch.fnmatchcase(actual, pattern) for pattern in expected)
-    if base in ("StringNotLike", "ArnNotLike"):
-        return not any(fnmatch.fnmatchcase(actual, pattern) for pattern in expected)
-    if base == "Bool":
-        return actual.lower() in [value.lower() for value in expected]
-    return None
-
-
-_POSITIVE_OPERATORS = {"StringEquals", "ArnEquals", "StringLike", "ArnLike", "Bool"}
-_NEGATIVE_OPERATORS = {"StringNotEquals", "ArnNotEquals", "StringNotLike", "ArnNotLike"}
-
-
-def _statement_applies(statement: dict, incoming: dict | None) -> bool:
-    values = {**getattr(_request, "context", {}), **(incoming or {})}
-    for operator, pairs in (statement.get("Condition") or {}).items():
-        for key, expected in pairs.items():
-            holds = _condition_holds(operator, expected, values.get(key))
-            if holds is None:
-                return statement.get("Effect") == "Deny"
-            if not holds:
-                return False
-    return True
-
-
 def _is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
     from moto.iam.access_control import PermissionResult
 
@@ -181,7 +137,8 @@ def _is_action_permitted(self, action, resource="*", principal=None, incoming_co
         return PermissionResult.NEUTRAL
     if principal and not self._check_principal(principal):
         return PermissionResult.NEUTRAL
-    if not _statement_applies(self._statement, incoming_condition_values):
+    values = {**getattr(_request, "context", {}), **(incoming_condition_values or {})}
+    if not policy_conditions.statement_applies(self._statement, values):
         return PermissionResult.NEUTRAL
     if "NotResource" in self._statement:
         if self._check_element_matches("NotResource", resource):

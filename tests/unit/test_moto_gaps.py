@@ -1,6 +1,7 @@
-"""The emulation layer's policy conditions (tests/harness/moto_gaps.py), against AWS's documented
-evaluation: a statement applies only when every condition holds, Allow and Deny alike; a key the
-request lacks makes its condition false, unless the operator ends in IfExists; Null tests presence."""
+"""The emulation layer's policy conditions (tests/harness/policy_conditions.py, through moto_gaps),
+against AWS's documented evaluation: a statement applies only when every condition holds, Allow and
+Deny alike; a key the request lacks makes a positive condition false and a negated one true, unless
+the operator ends in IfExists; Null tests presence."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import pytest
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 
-from tests.harness import moto_gaps
+from tests.harness import moto_gaps, policy_conditions
 
 BUCKET = "arn:aws:s3:::dataplatform-local-bronze"
 TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -47,12 +48,17 @@ def test_an_allow_whose_condition_fails_does_not_deny():
     ("ArnLike", "arn:aws:iam::*:role/dataplatform-*", "arn:aws:iam::123456789012:role/dataplatform-dev-automation", True),
     ("StringEqualsIfExists", "x", None, True),
     ("StringEquals", "x", None, False),
+    ("StringNotEquals", "x", None, True),
+    ("ForAnyValue:StringLike", ["dataplatform:*"], ["Name", "dataplatform:env"], True),
+    ("ForAnyValue:StringLike", ["dataplatform:*"], None, False),
+    ("ForAllValues:StringEquals", ["Name"], ["Name", "dataplatform:env"], False),
+    ("StringEquals", "x", ["x", "y"], False),
     ("Null", "true", None, True),
     ("Null", "false", None, False),
     ("Bool", "true", "True", True),
 ])
 def test_condition_operators(operator, expected, actual, holds):
-    assert moto_gaps._condition_holds(operator, expected, actual) is holds
+    assert policy_conditions.condition_holds(operator, expected, actual) is holds
 
 
 def test_an_operator_not_evaluated_here_is_read_strictly():
@@ -77,3 +83,33 @@ def test_the_lifecycle_timeout_cap(monkeypatch, variable, cap, hook_timeout, sec
         monkeypatch.setenv(moto_gaps.LIFECYCLE_TIMEOUT_VARIABLE, variable)
     monkeypatch.setattr(moto_gaps, "_timeout_cap", cap)
     assert moto_gaps._effective_timeout(hook_timeout) == seconds
+
+
+ROLE = "arn:aws:iam::123456789012:role/dataplatform-local-automation"
+
+
+@pytest.mark.parametrize("principal_entry, matches", [
+    ("*", True),
+    ({"AWS": ROLE}, True),
+    ({"AWS": "arn:aws:iam::123456789012:root"}, True),
+    ({"AWS": "123456789012"}, True),
+    ({"AWS": "arn:aws:iam::210987654321:root"}, False),
+    ({"AWS": "arn:aws:iam::123456789012:role/dataplatform-local-cert-issuer"}, False),
+    ({"Service": "ec2.amazonaws.com"}, False),
+])
+def test_a_statement_names_its_principals(principal_entry, matches):
+    statement = {"Effect": "Allow", "Principal": principal_entry, "Action": "sts:AssumeRole"}
+    principal = policy_conditions.Principal("AWS", ROLE, "arn:aws:sts::123456789012:assumed-role/x/session")
+    assert policy_conditions.principal_matches(statement, principal) is matches
+
+
+def test_a_deny_outweighs_an_allow_and_silence_allows_nothing():
+    principal = policy_conditions.Principal("AWS", ROLE)
+    allow = {"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+    deny_others = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*",
+                   "Condition": {"ArnNotEquals": {"aws:PrincipalArn": ROLE}}}
+    document = {"Statement": [allow, deny_others]}
+    assert policy_conditions.evaluate(document, "secretsmanager:GetSecretValue", principal, {"aws:PrincipalArn": ROLE}) == "Allow"
+    other = policy_conditions.Principal("AWS", "arn:aws:iam::123456789012:role/dataplatform-local-nifi-host")
+    assert policy_conditions.evaluate(document, "secretsmanager:GetSecretValue", other, {"aws:PrincipalArn": other.arn}) == "Deny"
+    assert policy_conditions.evaluate(document, "s3:GetObject", principal, {}) is None

@@ -98,7 +98,8 @@ def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles)
     try:
         plan = roles["as_role"]("dataplatform-local-github-plan")
         assert plan("s3").get_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate")["Body"].read() == b"{}"
-        plan("s3").put_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate.tflock", Body=b"lock")
+        # Plans run with -lock=false: the role can neither take nor delete an apply's lock.
+        assert refused(plan("s3").put_object, Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate.tflock", Body=b"lock")
         assert refused(plan("s3").get_object, Bucket=data_bucket, Key="dataplatform/local/terraform.tfstate")
         assert refused(plan("secretsmanager").get_secret_value, SecretId="dataplatform/local/contract-plan-probe")
         assert plan("secretsmanager").describe_secret(SecretId="dataplatform/local/contract-plan-probe")["Name"]

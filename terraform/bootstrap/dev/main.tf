@@ -8,6 +8,7 @@ module "github_access" {
 
   environment                 = var.environment
   github_repository           = var.github_repository
+  deploy_refs                 = var.deploy_refs
   create_github_oidc_provider = var.create_github_oidc_provider
   terraform_state_bucket      = var.terraform_state_bucket
   operator_principal_arns     = var.operator_principal_arns

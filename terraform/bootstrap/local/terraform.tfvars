@@ -1,9 +1,12 @@
 # The sandbox account's bootstrap: applied by `make sandbox` with the emulator's administrator key
 # before the environment, which it then applies as the deploy role.
-environment            = "local"
-region                 = "eu-west-1"
-account_id             = "123456789012"
-github_repository      = "example-org/dataplatform-ops"
+environment       = "local"
+region            = "eu-west-1"
+account_id        = "123456789012"
+github_repository = "example-org/dataplatform-ops"
+# No workflow deploys the sandbox (make sandbox applies it as its operator); its deploy role
+# trusts main in a GitHub environment "local", which the repository does not have (.github/environments.yml).
+deploy_refs            = ["refs/heads/main"]
 terraform_state_bucket = "dataplatform-tfstate-123456789012"
 # The sandbox's operator (the account's administrator) applies the environment as the deploy role.
 operator_principal_arns = ["arn:aws:iam::123456789012:root"]

@@ -23,6 +23,11 @@ variable "github_repository" {
   type        = string
 }
 
+variable "deploy_refs" {
+  description = "The refs whose terraform workflow runs may apply the environment: those the account's GitHub environment admits (.github/environments.yml)."
+  type        = list(string)
+}
+
 variable "create_github_oidc_provider" {
   description = "Create the account's GitHub OIDC identity provider; false when another stack of the account owns it."
   type        = bool

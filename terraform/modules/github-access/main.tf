@@ -20,15 +20,16 @@ locals {
   ]
 
   github_oidc_provider_arn = var.create_github_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : "${local.iam_arn}:oidc-provider/token.actions.githubusercontent.com"
-  # The repository's OIDC subject names the job's workflow file and ref (its subject template holds
-  # repo, context and job_workflow_ref: README.md). Deploys run only in the GitHub environment of
-  # this account (prod's has required reviewers), from the terraform workflow on the deploy ref;
-  # plans run for the repository's pull requests (forks get no OIDC token), from its terraform
-  # workflow.
+  # The repository's OIDC subject names the job's context and its workflow file at the ref it ran
+  # from (its subject template holds repo, context and job_workflow_ref: README.md). An apply runs
+  # only in the GitHub environment of this account (the environment's own rules admit only its
+  # refs; prod's has required reviewers), from the terraform workflow, at one of the account's
+  # deploy refs; a plan runs for the repository's pull requests (forks get no OIDC token), from its
+  # terraform workflow.
   workflow = "${var.github_repository}/${var.terraform_workflow}"
   github_subjects = {
-    deploy = "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${local.workflow}@${var.deploy_ref}"
-    plan   = "repo:${var.github_repository}:pull_request:job_workflow_ref:${local.workflow}@refs/pull/*/merge"
+    deploy = [for ref in var.deploy_refs : "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${local.workflow}@${ref}"]
+    plan   = ["repo:${var.github_repository}:pull_request:job_workflow_ref:${local.workflow}@refs/pull/*/merge"]
   }
 }
 
@@ -94,10 +95,12 @@ data "aws_iam_policy_document" "github_assume" {
       variable = "token.actions.githubusercontent.com:aud"
       values   = ["sts.amazonaws.com"]
     }
+    # StringLike only where a subject holds a wildcard: `*` then stands for the rest of one ref
+    # (a branch or tag name), since the ref ends the subject.
     condition {
-      test     = each.key == "plan" ? "StringLike" : "StringEquals"
+      test     = anytrue([for subject in each.value : strcontains(subject, "*")]) ? "StringLike" : "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = [each.value]
+      values   = each.value
     }
   }
 
@@ -198,13 +201,17 @@ resource "aws_iam_role_policy" "deploy_iam" {
   policy = data.aws_iam_policy_document.deploy_iam.json
 }
 
-# A plan reads the state and takes the S3 backend's lock (use_lockfile): it writes and deletes the
-# lock object. ReadOnlyAccess would also read the platform's data; a plan needs configuration only.
+# A pull request can change the workflow its plan runs, so the plan role holds nothing a pull
+# request's author may not see or change: it reads the configuration and the state and writes
+# nothing. Plans run with -lock=false (a plan changes nothing), so the role needs no lock either,
+# and cannot delete or overwrite the lock of an apply in progress. ReadOnlyAccess would also read
+# the platform's data: objects, secret values, log events.
 data "aws_iam_policy_document" "plan" {
   statement {
-    sid       = "TakeTheStateLock"
-    actions   = ["s3:PutObject", "s3:DeleteObject"]
-    resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*.tflock"]
+    sid       = "NeverWriteTheState"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = ["arn:${local.partition}:s3:::${var.terraform_state_bucket}/*"]
   }
 
   statement {
@@ -218,6 +225,15 @@ data "aws_iam_policy_document" "plan" {
     sid       = "NoSecrets"
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
+  }
+
+  # What the hosts and services log is data (requests, user names, records); the log groups'
+  # configuration stays readable (logs:Describe*, logs:ListTagsForResource).
+  statement {
+    sid       = "NoLogEvents"
+    effect    = "Deny"
+    actions   = ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogRecord", "logs:StartLiveTail", "logs:Unmask"]
     resources = ["*"]
   }
 }

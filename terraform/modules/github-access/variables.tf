@@ -24,14 +24,13 @@ variable "terraform_workflow" {
   default     = ".github/workflows/terraform.yml"
 }
 
-variable "deploy_ref" {
-  description = "The only ref the deploy role trusts the workflow on: the protected branch applies merge to."
-  type        = string
-  default     = "refs/heads/main"
+variable "deploy_refs" {
+  description = "The refs the deploy role trusts the terraform workflow on, in the account's GitHub environment: the refs the environment's deployment rules admit (.github/environments.yml), `*` for the rest of a branch or tag name (dev [\"refs/heads/feature/*\"], ppd [\"refs/heads/release/*\"], prod [\"refs/tags/v*.*.*\"])."
+  type        = list(string)
 
   validation {
-    condition     = can(regex("^refs/(heads|tags)/[^*?]+$", var.deploy_ref))
-    error_message = "deploy_ref must be one branch or tag ref (refs/heads/<name> or refs/tags/<name>), without wildcards."
+    condition     = length(var.deploy_refs) > 0 && alltrue([for ref in var.deploy_refs : can(regex("^refs/(heads|tags)/[A-Za-z0-9][A-Za-z0-9._/*-]*$", ref))])
+    error_message = "deploy_refs must name at least one ref, each refs/heads/<branch> or refs/tags/<tag>, a wildcard * only after a name's first character (refs/heads/* would trust every branch)."
   }
 }
 

@@ -100,8 +100,12 @@ PLAY = LOADER.load_from_file(str(PLAYBOOK), trusted_as_template=True)[0]
 OBJECT_VARS = LOADER.load_from_file(str(OBJECTS), trusted_as_template=True)
 
 
+# What the playbook's include_vars task reads before the awx.awx tasks.
+EE_DEFINITION = yaml.safe_load((REPO_ROOT / "execution-environment.yml").read_text())
+
+
 def _variables(**extra):
-    variables = dict(OBJECT_VARS)
+    variables = {"awx_execution_environment_definition": EE_DEFINITION, **OBJECT_VARS}
     variables.update(copy.deepcopy(SAMPLE_SECRETS))
     variables.update(extra)
     return variables
@@ -348,7 +352,7 @@ def test_each_environment_has_its_inventories_and_templates():
             inventory = f"dataplatform-{env}-terminating" if key == "nifi-decommission" else f"dataplatform-{env}"
             assert template["inventory"] == inventory, key
         decommission = templates[f"dataplatform-{env}-nifi-decommission"]
-        assert decommission["ask_limit_on_launch"] and decommission["ask_variables_on_launch"]
+        assert decommission["ask_limit_on_launch"] and not decommission["ask_variables_on_launch"]
         assert decommission["allow_simultaneous"] is False
         callback = templates[f"dataplatform-{env}-callback"]
         assert callback["host_config_key"] == SAMPLE_SECRETS["awx_host_config_keys"][env]

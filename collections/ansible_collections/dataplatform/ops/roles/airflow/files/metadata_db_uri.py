@@ -6,14 +6,16 @@ so the password is read at run time from the secret RDS manages (a JSON document
 the next process start.
 
 Usage: metadata_db_uri.py --secret-id ARN --host HOST --port PORT --database NAME
-                          [--sslmode MODE] [--driver psycopg2|asyncpg] [--revision]
+                          [--sslmode MODE] [--sslrootcert FILE] [--driver psycopg2|asyncpg] [--revision]
 
 With --revision it prints the schema revision the database is at (Alembic's ``version_num``;
 empty for a database Airflow never migrated) instead: the role migrates only when that or the
 installed Airflow changed since its last migration.
 
-Airflow's synchronous engine uses psycopg2 (sslmode=); its asynchronous engine uses asyncpg,
-whose SQLAlchemy dialect takes the same mode as ssl=.
+Airflow's synchronous engine uses psycopg2 (sslmode=, sslrootcert=); its asynchronous engine uses
+asyncpg, whose SQLAlchemy dialect takes the same mode as ssl= but passes every other query
+parameter to asyncpg.connect(), which has no root certificate argument: asyncpg reads the CA
+bundle from PGSSLROOTCERT, which the role sets in the environment of every Airflow process.
 """
 
 import argparse
@@ -31,7 +33,8 @@ def schema_revision(args, username, password):
 
     try:
         connection = psycopg2.connect(host=args.host, port=args.port, dbname=args.database, user=username,
-                                      password=password, sslmode=args.sslmode, connect_timeout=15)
+                                      password=password, sslmode=args.sslmode, connect_timeout=15,
+                                      **({"sslrootcert": args.sslrootcert} if args.sslrootcert else {}))
     except psycopg2.Error as error:
         sys.exit("metadata_db_uri: cannot connect to %s:%d/%s: %s" % (args.host, args.port, args.database, error))
     try:
@@ -51,6 +54,7 @@ def main():
     parser.add_argument("--port", required=True, type=int)
     parser.add_argument("--database", required=True)
     parser.add_argument("--sslmode", default="require")
+    parser.add_argument("--sslrootcert", default=None, help="CA bundle the server certificate is checked against")
     parser.add_argument("--region", default=None)
     parser.add_argument("--driver", choices=("psycopg2", "asyncpg"), default="psycopg2")
     parser.add_argument("--revision", action="store_true", help="print the schema revision instead")
@@ -71,9 +75,14 @@ def main():
     if args.revision:
         print(schema_revision(args, username, password))
         return
-    ssl_parameter = "sslmode" if args.driver == "psycopg2" else "ssl"
+    if args.driver == "psycopg2":
+        query = "sslmode=%s" % args.sslmode
+        if args.sslrootcert:
+            query += "&sslrootcert=%s" % quote(args.sslrootcert, safe="/")
+    else:
+        query = "ssl=%s" % args.sslmode
     print(
-        "postgresql+%s://%s:%s@%s:%d/%s?%s=%s"
+        "postgresql+%s://%s:%s@%s:%d/%s?%s"
         % (
             args.driver,
             quote(username, safe=""),
@@ -81,8 +90,7 @@ def main():
             args.host,
             args.port,
             quote(args.database, safe=""),
-            ssl_parameter,
-            args.sslmode,
+            query,
         )
     )
 

@@ -95,7 +95,8 @@ def converge_check(tmp_path: Path, cases: dict[str, dict]) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def converged(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("airflow-login")
-    inventories = {env: yaml.safe_load((REPO_ROOT / "inventories" / env / "group_vars" / "role_airflow.yml").read_text())
+    inventories = {env: yaml.safe_load((REPO_ROOT / "inventories" / env / "group_vars" / "role_airflow.yml")
+                                       .read_text())
                    for env in ("dev", "ppd", "prod")}
     cases = {
         "dev_with_idp": {"dataplatform_env": "dev", "airflow_login": LOGIN},
@@ -143,7 +144,8 @@ def test_a_missing_field_is_named(converged):
 def test_every_wrong_field_is_named(converged):
     message = converged[1]["ppd_wrong_settings"]["failed"]
     assert message.startswith("inventories/ppd/group_vars/role_airflow.yml: ")
-    for expected in ("airflow_login.provider is ldap", "airflow_login.oidc.issuer http://idp.corp.test is not an https:// URL",
+    for expected in ("airflow_login.provider is ldap",
+                     "airflow_login.oidc.issuer http://idp.corp.test is not an https:// URL",
                      "airflow_login.oidc.scopes must include openid",
                      "group admins maps to a role other than Admin, Op, User or Viewer"):
         assert expected in message
@@ -186,7 +188,8 @@ def load_webserver_config(path: Path, secret: str | Exception, userinfo: dict | 
     const = types.ModuleType("flask_appbuilder.const")
     const.AUTH_OAUTH = 4
     modules = {"boto3": boto3, "botocore": botocore, "botocore.exceptions": botocore.exceptions,
-               "airflow.providers.fab.auth_manager.security_manager.override": override, "flask_appbuilder.const": const}
+               "airflow.providers.fab.auth_manager.security_manager.override": override,
+               "flask_appbuilder.const": const}
     saved = {name: sys.modules.get(name) for name in modules}
     sys.modules.update(modules)
     try:
@@ -267,7 +270,8 @@ def test_the_rds_bundle_is_amazon_rds_root_cas_valid_for_the_accounts_region():
     names = set()
     for certificate in certificates:
         assert certificate.subject == certificate.issuer
-        assert certificate.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == "Amazon RDS"
+        [unit] = certificate.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)
+        assert unit.value == "Amazon RDS"
         assert certificate.not_valid_after_utc > now
         names.add(certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value)
     # The CA RDS gives a new instance by default (rds-ca-rsa2048-g1) in the accounts' region.
@@ -281,8 +285,8 @@ def metadata_db_uri(monkeypatch, *arguments):
     secrets = types.SimpleNamespace(get_secret_value=lambda SecretId: {  # noqa: N803 - boto3's keyword
         "SecretString": json.dumps({"username": "airflow", "password": "p@ss/word"})})
     monkeypatch.setattr(module.boto3, "client", lambda *args, **kwargs: secrets)
-    monkeypatch.setattr(sys, "argv", ["metadata_db_uri.py", "--secret-id", "s", "--host", "db.example", "--port", "5432",
-                                      "--database", "airflow", *arguments])
+    monkeypatch.setattr(sys, "argv", ["metadata_db_uri.py", "--secret-id", "s", "--host", "db.example",
+                                      "--port", "5432", "--database", "airflow", *arguments])
     output = io.StringIO()
     with redirect_stdout(output):
         module.main()

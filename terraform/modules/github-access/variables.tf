@@ -41,7 +41,7 @@ variable "create_github_oidc_provider" {
 }
 
 variable "terraform_state_bucket" {
-  description = "Bucket holding this account's Terraform state: the plan role reads it and takes its lock."
+  description = "Bucket holding this account's Terraform state: the plan role reads it and never writes it."
   type        = string
 }
 

@@ -52,8 +52,8 @@ def load(path: Path) -> dict:
     for name, environment in document["environments"].items():
         for index, entry in enumerate(environment.get("deployment_refs") or []):
             if not _REF.match(str(entry.get("ref", ""))):
-                raise ConfigurationError(
-                    f"{where}: environments.{name}.deployment_refs[{index}].ref must be refs/heads/<branch> or refs/tags/<tag>")
+                raise ConfigurationError(f"{where}: environments.{name}.deployment_refs[{index}].ref must be "
+                                         "refs/heads/<branch> or refs/tags/<tag>")
         if not environment.get("deployment_refs"):
             raise ConfigurationError(f"{where}: environments.{name}.deployment_refs names no ref")
         if not (environment.get("roles") or {}).get("cert_issuer"):
@@ -98,7 +98,8 @@ class GitHub:
         if result.returncode != 0:
             if read and "Not Found" in result.stdout + result.stderr:
                 return None
-            raise SystemExit(f"gh api --method {method} {path} failed: {result.stderr.strip() or result.stdout.strip()}")
+            why = result.stderr.strip() or result.stdout.strip()
+            raise SystemExit(f"gh api --method {method} {path} failed: {why}")
         return json.loads(result.stdout) if result.stdout.strip() else None
 
 

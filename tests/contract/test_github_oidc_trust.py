@@ -62,7 +62,8 @@ def github_token(ref: str, *, environment: str | None, event: str = "push", work
         "repository_visibility": "private", "run_id": "1234", "run_number": "10", "run_attempt": "1",
         "actor": "octocat", "actor_id": "12", "workflow": "terraform", "workflow_ref": job_workflow_ref,
         "workflow_sha": sha, "job_workflow_ref": job_workflow_ref, "job_workflow_sha": sha,
-        "head_ref": "feature/x" if event == "pull_request" else "", "base_ref": "main" if event == "pull_request" else "",
+        "head_ref": "feature/x" if event == "pull_request" else "",
+        "base_ref": "main" if event == "pull_request" else "",
         "event_name": event, "ref_type": "tag" if ref.startswith("refs/tags/") else "branch", "ref_protected": "false",
         "runner_environment": "github-hosted", "iss": ISSUER, "nbf": now - 5, "iat": now, "exp": now + expires_in,
     }
@@ -149,7 +150,8 @@ def test_each_trigger_deploys_its_environment_only(emulator, bootstraps, trigger
     for name, outcome in outcomes.items():
         if name == deploys:
             assert isinstance(outcome, dict), f"{trigger}: the {name} deploy role refused it ({outcome})"
-            assert outcome["AssumedRoleUser"]["Arn"].endswith(f":assumed-role/dataplatform-{name}-github-deploy/github-actions")
+            session = f":assumed-role/dataplatform-{name}-github-deploy/github-actions"
+            assert outcome["AssumedRoleUser"]["Arn"].endswith(session)
         else:
             assert outcome == "AccessDenied", f"{trigger}: the {name} deploy role answered {outcome}"
 
@@ -163,12 +165,14 @@ def test_a_pull_request_plans_every_environment_and_nothing_else_does(emulator, 
         assert assume(emulator, role_arn(name, "plan"), other_workflow) == "AccessDenied", name
         for trigger, (claims, _) in TRIGGERS.items():
             if claims.get("event") != "pull_request":
-                assert assume(emulator, role_arn(name, "plan"), github_token(**claims)) == "AccessDenied", (name, trigger)
+                outcome = assume(emulator, role_arn(name, "plan"), github_token(**claims))
+                assert outcome == "AccessDenied", (name, trigger)
 
 
 def test_a_token_for_another_audience_or_expired_is_refused_before_the_trust(emulator, bootstraps):
     # GitHub's default audience is the owner's URL; configure-aws-credentials asks for sts.amazonaws.com.
-    owners_audience = github_token("refs/heads/feature/x", environment="dev", audience=f"https://github.com/{REPOSITORY.split('/')[0]}")
+    owner = REPOSITORY.split("/")[0]
+    owners_audience = github_token("refs/heads/feature/x", environment="dev", audience=f"https://github.com/{owner}")
     assert assume(emulator, role_arn("dev", "deploy"), owners_audience) == "InvalidIdentityToken"
     expired = github_token("refs/heads/feature/x", environment="dev", expires_in=-60)
     assert assume(emulator, role_arn("dev", "deploy"), expired) == "ExpiredTokenException"
@@ -179,13 +183,16 @@ def test_the_trust_policies_name_the_refs_the_environments_admit(emulator, boots
     terraform workflow, in that environment, under the repository's subject template."""
     iam = boto3.client("iam", endpoint_url=emulator.endpoint)
     for name in ACCOUNTS:
-        refs = [entry["ref"] for entry in ENVIRONMENTS["environments"][name]["deployment_refs"] if entry["workflow"] == TERRAFORM]
-        trust = iam.get_role(RoleName=ENVIRONMENTS["environments"][name]["roles"]["deploy"])["Role"]["AssumeRolePolicyDocument"]
+        environment = ENVIRONMENTS["environments"][name]
+        refs = [entry["ref"] for entry in environment["deployment_refs"] if entry["workflow"] == TERRAFORM]
+        trust = iam.get_role(RoleName=environment["roles"]["deploy"])["Role"]["AssumeRolePolicyDocument"]
         (statement,) = [each for each in trust["Statement"] if each["Action"] == "sts:AssumeRoleWithWebIdentity"]
-        assert statement["Principal"] == {"Federated": f"arn:aws:iam::{EMULATOR_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"}
+        provider = f"arn:aws:iam::{EMULATOR_ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+        assert statement["Principal"] == {"Federated": provider}
         subjects = statement["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"]
         subjects = subjects if isinstance(subjects, list) else [subjects]
-        assert subjects == [f"repo:{REPOSITORY}:environment:{name}:job_workflow_ref:{REPOSITORY}/{TERRAFORM}@{ref}" for ref in refs]
+        workflow = f"{REPOSITORY}/{TERRAFORM}"
+        assert subjects == [f"repo:{REPOSITORY}:environment:{name}:job_workflow_ref:{workflow}@{ref}" for ref in refs]
 
 
 def test_a_plan_session_reads_no_log_events_and_cannot_touch_the_state_lock(emulator, bootstraps):
@@ -197,14 +204,17 @@ def test_a_plan_session_reads_no_log_events_and_cannot_touch_the_state_lock(emul
     logs.create_log_stream(logGroupName="/dataplatform/dev/nifi", logStreamName="host")
     credentials = assume(emulator, role_arn("dev", "plan"),
                          github_token("refs/pull/12/merge", environment=None, event="pull_request"))["Credentials"]
-    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
                             aws_session_token=credentials["SessionToken"])
     plan_s3, plan_logs = (session.client(service, endpoint_url=emulator.endpoint) for service in ("s3", "logs"))
 
     assert plan_s3.get_object(Bucket=STATE_BUCKET, Key="dataplatform/dev/terraform.tfstate.tflock")["Body"].read()
     assert refused(plan_s3.delete_object, Bucket=STATE_BUCKET, Key="dataplatform/dev/terraform.tfstate.tflock")
-    assert refused(plan_s3.put_object, Bucket=STATE_BUCKET, Key="dataplatform/dev/terraform.tfstate.tflock", Body=b"mine")
+    assert refused(plan_s3.put_object, Bucket=STATE_BUCKET, Key="dataplatform/dev/terraform.tfstate.tflock",
+                   Body=b"mine")
     assert plan_logs.describe_log_groups(logGroupNamePrefix="/dataplatform/dev/")["logGroups"]
     assert refused(plan_logs.get_log_events, logGroupName="/dataplatform/dev/nifi", logStreamName="host")
     assert refused(plan_logs.filter_log_events, logGroupName="/dataplatform/dev/nifi")
-    assert refused(plan_logs.start_query, logGroupName="/dataplatform/dev/nifi", startTime=0, endTime=1, queryString="fields @message")
+    assert refused(plan_logs.start_query, logGroupName="/dataplatform/dev/nifi", startTime=0, endTime=1,
+                   queryString="fields @message")

@@ -91,7 +91,8 @@ def check(trust_policy: dict | None, provider_arn: str, client_ids: list[str] | 
     with this trust policy; ``client_ids`` is the provider's (None: no provider for the issuer)."""
     issuer = claims.get("iss")
     if client_ids is None:
-        raise WebIdentityRefused("InvalidIdentityToken", f"No OpenIDConnect provider found in your account for {issuer}")
+        raise WebIdentityRefused("InvalidIdentityToken",
+                                 f"No OpenIDConnect provider found in your account for {issuer}")
     audiences = claims.get("aud")
     audiences = audiences if isinstance(audiences, list) else [audiences]
     accepted = [audience for audience in audiences if audience in client_ids]
@@ -102,8 +103,8 @@ def check(trust_policy: dict | None, provider_arn: str, client_ids: list[str] | 
         raise WebIdentityRefused("ExpiredTokenException", "Token expired")
     verdict = None
     if trust_policy is not None:
-        verdict = policy_conditions.evaluate(trust_policy, ACTION, policy_conditions.Principal("Federated", provider_arn),
-                                             condition_context(claims, accepted[0]))
+        principal = policy_conditions.Principal("Federated", provider_arn)
+        verdict = policy_conditions.evaluate(trust_policy, ACTION, principal, condition_context(claims, accepted[0]))
     if verdict != "Allow":
         raise WebIdentityRefused("AccessDenied", f"Not authorized to perform {ACTION}")
 
@@ -130,7 +131,8 @@ def _trusted_web_identity(original):
             provider = iam.open_id_providers.get(provider_arn)
             try:
                 document = iam.get_role_by_arn(role_arn).assume_role_policy_document
-                trust = json.loads(urllib.parse.unquote(document) if isinstance(document, str) else json.dumps(document))
+                document = urllib.parse.unquote(document) if isinstance(document, str) else json.dumps(document)
+                trust = json.loads(document)
             except NotFoundException:
                 trust = None
             check(trust, provider_arn, list(provider.client_id_list) if provider else None, claims)

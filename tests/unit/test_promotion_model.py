@@ -39,7 +39,8 @@ REFS = {
 
 
 def _script_module():
-    spec = importlib.util.spec_from_file_location("github_environments", REPO / ".github/scripts/github-environments.py")
+    path = REPO / ".github" / "scripts" / "github-environments.py"
+    spec = importlib.util.spec_from_file_location("github_environments", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -119,8 +120,8 @@ def test_the_terraform_workflow_is_triggered_by_the_refs_the_environments_admit(
     push = (workflow.get("on") or workflow[True])["push"]
     environments = _environments()["environments"]
     refs = [ref for environment in environments.values() for ref in _refs(environment, TERRAFORM_WORKFLOW)]
-    assert sorted(f"refs/heads/{branch}" for branch in push["branches"]) == sorted(r for r in refs if r.startswith("refs/heads/"))
-    assert sorted(f"refs/tags/{tag}" for tag in push["tags"]) == sorted(r for r in refs if r.startswith("refs/tags/"))
+    triggers = [f"refs/heads/{branch}" for branch in push["branches"]] + [f"refs/tags/{tag}" for tag in push["tags"]]
+    assert sorted(triggers) == sorted(refs)
 
 
 def test_the_apply_runs_in_the_targeted_environment_and_the_plan_in_none_without_the_lock():
@@ -188,7 +189,8 @@ def test_the_file_matches_the_bootstraps_repository():
 
 def test_a_broken_file_is_refused_naming_the_field(tmp_path):
     broken = tmp_path / "environments.yml"
-    broken.write_text("repository: o/r\nenvironments:\n  dev:\n    deployment_refs:\n      - {ref: feature/*, workflow: x}\n")
+    broken.write_text("repository: o/r\nenvironments:\n  dev:\n"
+                      "    deployment_refs:\n      - {ref: feature/*, workflow: x}\n")
     module = _script_module()
     with pytest.raises(module.ConfigurationError, match=r"environments\.dev\.deployment_refs\[0\]\.ref"):
         module.load(broken)

@@ -41,8 +41,8 @@ FAKE_GH = textwrap.dedent('''\
         sys.exit(subprocess.run(["jq", "-r", jq], input=json.dumps(runs), text=True).returncode)
     if args[0] == "api" and "/git/commits/" in args[1]:
         sha = args[1].rsplit("/", 1)[1]
-        tree = subprocess.run(["git", "-C", os.environ["FAKE_GH_ORIGIN"], "rev-parse", "--verify", "--quiet", sha + "^{tree}"],
-                              capture_output=True, text=True)
+        tree = subprocess.run(["git", "-C", os.environ["FAKE_GH_ORIGIN"], "rev-parse", "--verify", "--quiet",
+                               sha + "^{tree}"], capture_output=True, text=True)
         if tree.returncode:
             print("gh: Not Found (HTTP 404)", file=sys.stderr)
             sys.exit(1)
@@ -54,7 +54,8 @@ FAKE_GH = textwrap.dedent('''\
 
 
 def git(directory: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True, text=True).stdout.strip()
+    result = subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True, text=True)
+    return result.stdout.strip()
 
 
 class Repository:
@@ -135,7 +136,8 @@ def test_a_squash_merged_feature_branch_is_promotable_to_ppd(repository):
 
     promoted = outputs(repository.promote("ppd", "1.4.0"))
 
-    assert promoted == {"sha": main, "ref": "refs/heads/release/1.4.0", "deploy_ref": "release/1.4.0", "applied_as": applied}
+    assert promoted == {"sha": main, "ref": "refs/heads/release/1.4.0", "deploy_ref": "release/1.4.0",
+                        "applied_as": applied}
 
 
 def test_the_applied_commit_of_a_deleted_branch_is_read_from_github(repository):

@@ -13,19 +13,21 @@ from tests.harness.web_identity import WebIdentityRefused, check, condition_cont
 pytestmark = pytest.mark.unit
 
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+WORKFLOW = "o/r/.github/workflows/terraform.yml"
 CLAIMS = {"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com",
-          "sub": "repo:o/r:environment:dev:job_workflow_ref:o/r/.github/workflows/terraform.yml@refs/heads/feature/x",
+          "sub": f"repo:o/r:environment:dev:job_workflow_ref:{WORKFLOW}@refs/heads/feature/x",
           "environment": "dev", "ref": "refs/heads/feature/x", "exp": 2_000_000_000}
 TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
     "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
                   "StringLike": {"token.actions.githubusercontent.com:sub":
-                                 "repo:o/r:environment:dev:job_workflow_ref:o/r/.github/workflows/terraform.yml@refs/heads/feature/*"}}}]}
+                                 f"repo:o/r:environment:dev:job_workflow_ref:{WORKFLOW}@refs/heads/feature/*"}}}]}
 
 
 def _refusal(trust=TRUST, provider=PROVIDER, client_ids=("sts.amazonaws.com",), **changes) -> str | None:
     try:
-        check(trust, provider, list(client_ids) if client_ids is not None else None, {**CLAIMS, **changes}, now=1_900_000_000)
+        client_ids = list(client_ids) if client_ids is not None else None
+        check(trust, provider, client_ids, {**CLAIMS, **changes}, now=1_900_000_000)
     except WebIdentityRefused as refused:
         return refused.code
     return None
@@ -33,7 +35,8 @@ def _refusal(trust=TRUST, provider=PROVIDER, client_ids=("sts.amazonaws.com",), 
 
 def test_the_subject_and_the_audience_are_the_condition_keys_and_nothing_else():
     assert condition_context(CLAIMS, "sts.amazonaws.com") == {
-        "token.actions.githubusercontent.com:sub": CLAIMS["sub"], "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+        "token.actions.githubusercontent.com:sub": CLAIMS["sub"],
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
 
 
 def test_a_token_the_trust_admits_is_accepted():

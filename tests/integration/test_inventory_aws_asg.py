@@ -4,6 +4,10 @@ Every test builds Auto Scaling groups in moto over HTTP, runs ``ansible-inventor
 as a child process (it finds moto through ``AWS_ENDPOINT_URL``) and counts the requests the
 server received.
 
+With ``platform_env`` (every repository inventory sets it) the plugin also reads the platform
+document Terraform writes, ``/dataplatform/<env>/platform``, from the same server, and trusts only
+the groups it names.
+
 Not reproducible on moto, and covered by the unit tests instead: instances in Pending:Wait or
 Terminating:Wait (moto stores lifecycle hooks but never holds an instance in them), and an
 instance vanishing between the Auto Scaling and the EC2 call (moto replaces a terminated ASG
@@ -20,9 +24,11 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 
 from tests.conftest import REPO_ROOT, TEST_REGION, UNREACHABLE_ENDPOINT
 from tests.harness.moto_server import MotoServer, count_actions
+from tests.harness.platform_document import platform_document, write_platform_document
 
 ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")
 IMAGE_ID = "ami-12c6146b"  # an image moto knows
@@ -78,8 +84,8 @@ class Platform:
             LaunchTemplateName="dataplatform-node", LaunchTemplateData={"ImageId": IMAGE_ID, "InstanceType": "t3.small"}
         )["LaunchTemplate"]["LaunchTemplateId"]
 
-    def group(self, env, role, size, subnet=0):
-        name = f"dataplatform-{env}-{role}"
+    def group(self, env, role, size, subnet=0, name=None):
+        name = name or f"dataplatform-{env}-{role}"
         tags = {"dataplatform:env": env, "dataplatform:role": role, "dataplatform:cluster": f"{role}-main", "Name": name}
         self.autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=name,
@@ -225,13 +231,118 @@ def test_a_cached_run_makes_no_api_call_and_applies_changed_compose(platform, mo
     assert moto.requests() == []
 
 
-@pytest.mark.parametrize("env", ["local", "dev", "ppd", "prod"])
+def publish(env, **asg_names):
+    """The platform document of ``env`` as its Terraform writes it, naming these groups
+    (``nifi="<group>"``, ``airflow="<group>"``)."""
+    document = platform_document(env, region=TEST_REGION)
+    for section, name in asg_names.items():
+        document[section]["asg_name"] = name
+    write_platform_document(document)
+    return document
+
+
+ENVS = ("local", "dev", "ppd", "prod")
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_the_repository_inventories_select_their_environment(moto, env):
     world = Platform()
-    groups = {name: world.group(name, "nifi", 1) for name in ("local", "dev", "ppd", "prod")}
+    groups = {name: world.group(name, "nifi", 1) for name in ENVS}
+    for name in ENVS:
+        publish(name, nifi=groups[name])
     inventory = inventory_list(REPO_ROOT / "inventories" / env / "aws_asg.yml", AWS_REGION=TEST_REGION)
     assert all_hosts(inventory) == world.instance_ids(groups[env])
     assert hosts_of(inventory, f"env_{env}") == world.instance_ids(groups[env])
+
+
+@pytest.mark.parametrize("source", sorted((REPO_ROOT / "inventories").glob("**/*aws_asg.yml")),
+                         ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_every_repository_inventory_trusts_only_its_environments_platform_document(source):
+    settings = yaml.safe_load(source.read_text())
+    assert settings["platform_env"] == settings["asg_tags"]["dataplatform:env"], source
+    assert settings.get("untrusted_groups", "warn") in ("warn", "error"), source
+
+
+def normalized(text):
+    """Warnings and errors as one line: ansible wraps them at the terminal's width."""
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_tagged_group_terraform_did_not_make_is_left_out_with_a_warning(moto, env):
+    world = Platform()
+    nifi = world.group(env, "nifi", 2)
+    airflow = world.group(env, "airflow", 1, subnet=1)
+    # Carries every tag of the contract, as anyone who may tag a group could make it.
+    rogue = world.group(env, "nifi", 1, name=f"shadow-{env}-nifi")
+    parameter = "/dataplatform/%s/platform" % env
+    publish(env, nifi=nifi, airflow=airflow)
+    moto.clear_requests()
+
+    result = ansible_inventory(REPO_ROOT / "inventories" / env / "aws_asg.yml", "--list", AWS_REGION=TEST_REGION)
+    inventory = json.loads(result.stdout, object_hook=lambda obj: {key: unwrap(value) for key, value in obj.items()})
+
+    assert all_hosts(inventory) == sorted(world.instance_ids(nifi) + world.instance_ids(airflow))
+    assert not set(world.instance_ids(rogue)) & set(all_hosts(inventory))
+    assert f"asg_{rogue.replace('-', '_')}" not in inventory
+    warning = normalized(result.stderr)
+    assert (f"Auto Scaling group {rogue} ({TEST_REGION}, 1 instance(s), not in {parameter}) carries the selected tags "
+            "but is not a group the environment's Terraform made; it and its instances are left out") in warning
+    assert nifi not in warning and airflow not in warning
+    # One read of the document per run.
+    assert count_actions(moto.requests())["ssm:GetParameter"] == 1
+
+
+def test_untrusted_groups_error_fails_naming_the_group_and_the_file(platform, tmp_path):
+    publish("dev", nifi=platform.dev_nifi)
+    source = write_source(tmp_path, DEV + "platform_env: dev\nuntrusted_groups: error\n")
+    result = ansible_inventory(source, "--list", check=False, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert (f"{source}: untrusted_groups: the Auto Scaling group(s) {platform.dev_airflow} ({TEST_REGION}, 1 "
+            "instance(s), not in /dataplatform/dev/platform) carry the selected tags but are not groups the "
+            "environment's Terraform made") in normalized(result.stderr)
+
+
+def test_a_cached_run_applies_a_changed_untrusted_groups_without_api_calls(platform, moto, tmp_path):
+    publish("dev", nifi=platform.dev_nifi, airflow=platform.dev_airflow)
+    cache = f"cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: {tmp_path / 'cache'}\ncache_timeout: 600\n"
+    source = write_source(tmp_path, DEV + "platform_env: dev\n" + cache)
+    first = inventory_list(source)
+    assert len(all_hosts(first)) == 5
+
+    # Terraform's document changes (the airflow group is no longer the environment's): a cached
+    # run still trusts what it read, a changed selection reads again.
+    publish("dev", nifi=platform.dev_nifi, airflow="dataplatform-dev-airflow-main")
+    moto.clear_requests()
+    source.write_text(source.read_text() + "untrusted_groups: error\n")
+    assert all_hosts(inventory_list(source)) == all_hosts(first)
+    assert moto.requests() == []
+
+    source.write_text(source.read_text() + "asg_names: ['dataplatform-dev-*']\n")
+    refused = ansible_inventory(source, "--list", check=False, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+    assert refused.returncode != 0 and platform.dev_airflow in normalized(refused.stderr)
+
+
+@pytest.mark.parametrize("case", ["missing", "not-json", "other-env", "other-region"])
+def test_a_missing_or_foreign_platform_document_is_a_readable_error(platform, tmp_path, case):
+    ssm = boto3.client("ssm", region_name=TEST_REGION)
+    document = platform_document("dev", region=TEST_REGION)
+    value = {"missing": None, "not-json": "{not json", "other-env": json.dumps(dict(document, env="ppd")),
+             "other-region": json.dumps(dict(document, region="eu-central-1"))}[case]
+    if value is not None:
+        ssm.put_parameter(Name="/dataplatform/dev/platform", Type="String", Value=value, Overwrite=True)
+    source = write_source(tmp_path, DEV + "platform_env: dev\n")
+
+    result = ansible_inventory(source, "--list", check=False, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+
+    assert_readable_error(result, f"{source}: platform_env: ")
+    expected = {
+        "missing": f"the platform parameter /dataplatform/dev/platform does not exist in {TEST_REGION} (has Terraform been applied to dev?)",
+        "not-json": "the platform parameter /dataplatform/dev/platform is not JSON",
+        "other-env": f"the platform parameter /dataplatform/dev/platform in {TEST_REGION} is the document of env 'ppd', not 'dev'",
+        "other-region": f"the platform parameter /dataplatform/dev/platform read in {TEST_REGION} names region 'eu-central-1'",
+    }[case]
+    assert expected in normalized(result.stderr), result.stderr
 
 
 def assert_readable_error(result, *fragments):

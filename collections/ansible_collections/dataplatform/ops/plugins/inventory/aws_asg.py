@@ -30,10 +30,16 @@ description:
     C(az_<availability zone>), with characters that are invalid in group names replaced by C(_).
     A C(lifecycle_<state>) group exists for every state O(lifecycle_states) selects, with no host
     in it too, so a play can target the hosts of one state without a warning when there are none."
+  - "With O(platform_env), tags alone are not trusted: a group is read only when its name is one
+    that the environment's Terraform published in the platform document (the SSM parameter
+    C(/dataplatform/<env>/platform), its C(nifi.asg_name) and C(airflow.asg_name)). Otherwise whoever
+    could tag an Auto Scaling group C(dataplatform:env=prod) would have it converged, with a node
+    certificate and the environment's secrets. IAM also denies writing C(dataplatform:*) tags to
+    every principal but the deploy role; this check does not depend on that policy."
   - With O(cache) on, the cache holds the API answers, not the built inventory, so changes to
-    O(hostnames), O(lifecycle_states), O(ansible_host_source), O(compose), O(groups) and
-    O(keyed_groups) apply to cached runs. Changing O(regions), O(asg_names) or O(asg_tags)
-    makes the next run ask the API again.
+    O(hostnames), O(lifecycle_states), O(ansible_host_source), O(compose), O(groups),
+    O(keyed_groups) and O(untrusted_groups) apply to cached runs. Changing O(regions),
+    O(asg_names), O(asg_tags) or O(platform_env) makes the next run ask the API again.
 version_added: 0.1.0
 author:
   - dataplatform-ops maintainers (@dataplatform-ops)
@@ -71,6 +77,30 @@ options:
         accepted strings. Evaluated by the Auto Scaling API.
     type: dict
     default: {}
+  platform_env:
+    description:
+      - The environment whose platform document names the groups this inventory trusts. The
+        document is read in each region of O(regions) (one request per region and run) and must be
+        that environment's and that region's.
+      - A group that O(asg_tags) and O(asg_names) select but the document does not name is left out
+        (see O(untrusted_groups)).
+      - A missing, unreadable or foreign document is an error naming the file, the option and the
+        parameter; the inventory then has no host.
+      - Unset, every selected group is trusted (for inventories outside the platform's accounts).
+    type: str
+    choices: [local, dev, ppd, prod]
+  untrusted_groups:
+    description:
+      - What happens to a group that O(asg_tags) and O(asg_names) select but the platform document of
+        O(platform_env) does not name.
+      - V(warn) leaves the group and its instances out, with a warning naming them and the parameter.
+      - V(error) fails the inventory, naming them.
+      - V(warn) is the default because a failing inventory stops every converge, provisioning
+        callback and decommission of the environment, so whoever could tag a group could stop them
+        all; left out, the group gains nothing and every run's output names it.
+    type: str
+    choices: [warn, error]
+    default: warn
   lifecycle_states:
     description:
       - The lifecycle states whose instances become hosts; names or shell-style patterns such as
@@ -104,12 +134,23 @@ options:
 """
 
 EXAMPLES = r"""
-# inventories/prod/aws_asg.yml: every NiFi and Airflow host of production
+# inventories/prod/aws_asg.yml: every NiFi and Airflow host of production, from the groups prod's
+# Terraform made (and named in /dataplatform/prod/platform) only
 plugin: dataplatform.ops.aws_asg
 regions: [eu-west-1]
 asg_tags:
   dataplatform:env: prod
+platform_env: prod
 hostnames: [private-dns-name, instance-id]
+
+---
+# The same, failing on a tagged group the platform document does not name
+plugin: dataplatform.ops.aws_asg
+regions: [eu-west-1]
+asg_tags:
+  dataplatform:env: prod
+platform_env: prod
+untrusted_groups: error
 
 ---
 # The decommission job: only NiFi nodes waiting in their termination hook
@@ -118,6 +159,7 @@ regions: [eu-west-1]
 asg_tags:
   dataplatform:env: prod
   dataplatform:role: nifi
+platform_env: prod
 lifecycle_states: [Terminating:Wait]
 
 ---
@@ -141,6 +183,8 @@ keyed_groups:
     prefix: type
 """
 
+import json
+
 try:
     import botocore
 except ImportError:
@@ -149,9 +193,11 @@ except ImportError:
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
+from ansible_collections.dataplatform.ops.plugins.module_utils.platform import platform_parameter_name
 from ansible_collections.dataplatform.ops.plugins.plugin_utils import asg_inventory
 
 # DescribeAutoScalingGroups returns at most 100 groups per page, DescribeInstances 1000 instances.
@@ -160,7 +206,7 @@ MAX_BATCH_SIZE = 1000
 
 # The options that decide which API answers are fetched; the others shape the inventory built
 # from them and therefore apply to cached answers too.
-SELECTION_OPTIONS = ("regions", "asg_names", "asg_tags", "endpoint_url", "profile", "assume_role_arn")
+SELECTION_OPTIONS = ("regions", "asg_names", "asg_tags", "platform_env", "endpoint_url", "profile", "assume_role_arn")
 
 
 @AWSRetry.jittered_backoff()
@@ -170,6 +216,11 @@ def describe_auto_scaling_groups(client, filters):
     if filters:
         params["Filters"] = filters
     return paginator.paginate(**params).build_full_result()["AutoScalingGroups"]
+
+
+@AWSRetry.jittered_backoff()
+def get_parameter(client, name):
+    return client.get_parameter(Name=name)["Parameter"]["Value"]
 
 
 @AWSRetry.jittered_backoff()
@@ -236,6 +287,8 @@ class InventoryModule(AWSInventoryBase):
                 "hostnames": asg_inventory.check_hostnames(self.get_option("hostnames")),
                 "ansible_host_source": asg_inventory.check_source("ansible_host_source", self.get_option("ansible_host_source")),
                 "batch_size": batch_size,
+                "platform_env": self.get_option("platform_env"),
+                "untrusted_groups": self.get_option("untrusted_groups"),
             }
         except asg_inventory.InventoryConfigError as error:
             self.fail_aws("%s: %s" % (self._source, error))
@@ -274,8 +327,33 @@ class InventoryModule(AWSInventoryBase):
                         instances.extend(describe_instances(ec2, instance_ids[start:start + size]))
                     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
                         self._fail_api("describe the instances of the Auto Scaling groups", region, ec2, error)
-            raw[region] = asg_inventory.json_safe({"auto_scaling_groups": groups, "instances": instances})
+            answer = {"auto_scaling_groups": groups, "instances": instances}
+            if settings["platform_env"]:
+                answer["platform"] = self._platform(settings["platform_env"], region)
+            raw[region] = asg_inventory.json_safe(answer)
         return raw
+
+    def _platform(self, env, region):
+        """The groups the platform document of ``env`` in ``region`` names."""
+        parameter = platform_parameter_name(env)
+        ssm = self.client("ssm", region=region)
+        try:
+            value = get_parameter(ssm, parameter)
+        except is_boto3_error_code("ParameterNotFound"):
+            self.fail_aws(
+                "%s: platform_env: the platform parameter %s does not exist in %s (has Terraform been applied to %s?)"
+                % (self._source, parameter, region, env)
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=duplicate-except
+            self._fail_api("read the platform parameter %s" % parameter, region, ssm, error)
+        try:
+            document = json.loads(value)
+            asg_names = asg_inventory.check_platform_document(document, env, region, parameter)
+        except ValueError as error:
+            # InventoryConfigError is a ValueError and names the option itself.
+            option = "" if isinstance(error, asg_inventory.InventoryConfigError) else "platform_env: the platform parameter %s is not JSON: " % parameter
+            self.fail_aws("%s: %s%s" % (self._source, option, error))
+        return {"parameter": parameter, "asg_names": asg_names}
 
     def _fail_api(self, what, region, client, error):
         self.fail_aws(
@@ -283,6 +361,21 @@ class InventoryModule(AWSInventoryBase):
         )
 
     def _populate(self, raw, settings):
+        raw, untrusted = asg_inventory.untrusted_groups(raw)
+        if untrusted:
+            described = [
+                "%s (%s, %d instance(s), not in %s)" % (name, region, count, parameter) for region, name, count, parameter in untrusted
+            ]
+            if settings["untrusted_groups"] == "error":
+                self.fail_aws(
+                    "%s: untrusted_groups: the Auto Scaling group(s) %s carry the selected tags but are not groups the "
+                    "environment's Terraform made" % (self._source, "; ".join(described))
+                )
+            for description in described:
+                self.warn(
+                    "%s: Auto Scaling group %s carries the selected tags but is not a group the environment's Terraform "
+                    "made; it and its instances are left out" % (self._source, description)
+                )
         try:
             hosts, warnings = asg_inventory.select_hosts(
                 raw, settings["lifecycle_states"], settings["hostnames"], settings["ansible_host_source"]

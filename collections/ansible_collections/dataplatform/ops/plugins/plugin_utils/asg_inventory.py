@@ -7,7 +7,11 @@ Pure functions, no AWS calls: the inventory plugin fetches, this module selects,
 describes. Input is the raw API data the plugin caches:
 
 ``{"<region>": {"auto_scaling_groups": [<DescribeAutoScalingGroups item>, ...],
-                "instances": [<DescribeInstances instance>, ...]}}``
+                "instances": [<DescribeInstances instance>, ...],
+                "platform": {"parameter": <name>, "asg_names": [...]}}}``
+
+``platform`` is there only when the inventory trusts the groups of a platform document
+(``platform_env``): the groups that document names.
 """
 
 from __future__ import annotations
@@ -189,6 +193,63 @@ def host_variables(region, group, member, instance, ansible_host_source):
     if ansible_host:
         variables["ansible_host"] = ansible_host
     return variables
+
+
+def platform_asg_names(document):
+    """The Auto Scaling groups a platform document names: the ``asg_name`` of each of its sections
+    (``nifi.asg_name``, ``airflow.asg_name``), sorted."""
+    return sorted(
+        {
+            section["asg_name"]
+            for section in document.values()
+            if isinstance(section, dict) and isinstance(section.get("asg_name"), str) and section["asg_name"]
+        }
+    )
+
+
+def check_platform_document(document, env, region, parameter):
+    """Raises InventoryConfigError on ``platform_env`` unless ``document`` is the platform document
+    of ``env`` in ``region``; returns the groups it names."""
+    if not isinstance(document, dict):
+        raise InventoryConfigError("platform_env", "the platform parameter %s in %s is not a JSON object" % (parameter, region))
+    if document.get("env") != env:
+        raise InventoryConfigError(
+            "platform_env",
+            "the platform parameter %s in %s is the document of env %r, not %r" % (parameter, region, document.get("env"), env),
+        )
+    # A document without a region (none Terraform writes) is tied to the region it was read in.
+    if document.get("region", region) != region:
+        raise InventoryConfigError(
+            "platform_env",
+            "the platform parameter %s read in %s names region %r; list in regions only the region the environment's "
+            "Terraform writes it in" % (parameter, region, document.get("region")),
+        )
+    return platform_asg_names(document)
+
+
+def untrusted_groups(raw):
+    """The raw data without the groups their region's platform document does not name:
+    ``(raw, untrusted)``, ``untrusted`` a list of ``(region, group name, instance count, parameter)``.
+
+    A region without ``platform`` (no ``platform_env``) keeps every group.
+    """
+    trusted_raw = {}
+    untrusted = []
+    for region in sorted(raw):
+        data = raw[region]
+        platform = data.get("platform")
+        if platform is None:
+            trusted_raw[region] = data
+            continue
+        named = set(platform.get("asg_names") or ())
+        kept = []
+        for group in sorted(data.get("auto_scaling_groups", ()), key=lambda g: g["AutoScalingGroupName"]):
+            if group["AutoScalingGroupName"] in named:
+                kept.append(group)
+            else:
+                untrusted.append((region, group["AutoScalingGroupName"], len(group.get("Instances", ())), platform["parameter"]))
+        trusted_raw[region] = dict(data, auto_scaling_groups=kept)
+    return trusted_raw, untrusted
 
 
 def lifecycle_group(state):

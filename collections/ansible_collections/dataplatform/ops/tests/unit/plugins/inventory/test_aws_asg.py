@@ -30,6 +30,8 @@ DEFAULTS = {
     "hostnames": ["instance-id"],
     "ansible_host_source": "private-ip-address",
     "batch_size": 200,
+    "platform_env": None,
+    "untrusted_groups": "warn",
     "compose": {},
     "groups": {},
     "keyed_groups": [],
@@ -73,14 +75,20 @@ RAW = {
 }
 
 
-def build(**options):
+def build(raw=None, **options):
     plugin = aws_asg.InventoryModule()
     plugin._options = dict(DEFAULTS, **options)
     plugin.inventory = InventoryData()
     plugin.loader = DataLoader()
     plugin._source = "/inventories/prod/aws_asg.yml"
-    plugin._populate(RAW, plugin._settings())
+    plugin._populate(RAW if raw is None else raw, plugin._settings())
     return plugin.inventory
+
+
+def with_platform(*asg_names):
+    """RAW as the plugin fetches it with platform_env: the groups the platform document names."""
+    return {region: dict(data, platform={"parameter": "/dataplatform/prod/platform", "asg_names": list(asg_names)})
+            for region, data in RAW.items()}
 
 
 def members(inventory, group):
@@ -89,7 +97,8 @@ def members(inventory, group):
 
 def test_the_documented_defaults_are_the_ones_the_tests_use():
     documented = yaml.safe_load(aws_asg.DOCUMENTATION)["options"]
-    for option in ("lifecycle_states", "hostnames", "ansible_host_source", "batch_size", "regions", "asg_names", "asg_tags"):
+    for option in ("lifecycle_states", "hostnames", "ansible_host_source", "batch_size", "regions", "asg_names", "asg_tags",
+                   "untrusted_groups"):
         assert documented[option]["default"] == DEFAULTS[option], option
 
 
@@ -190,3 +199,42 @@ def test_other_api_errors_are_not_retried(monkeypatch):
     stubber.add_client_error("describe_auto_scaling_groups", service_error_code="AccessDenied", http_status_code=403)
     with stubber, pytest.raises(Exception, match="AccessDenied"):
         aws_asg.describe_auto_scaling_groups(client, [])
+
+
+def test_a_group_the_platform_document_does_not_name_is_left_out_with_a_warning(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(aws_asg.InventoryModule, "warn", lambda self, message: warnings.append(message), raising=False)
+    inventory = build(raw=with_platform("dataplatform-prod-nifi"), platform_env="prod")
+    assert sorted(inventory.hosts) == ["i-1", "i-2"]
+    assert "asg_dataplatform_prod_airflow" not in inventory.groups
+    assert warnings == [
+        "/inventories/prod/aws_asg.yml: Auto Scaling group dataplatform-prod-airflow (eu-west-1, 1 instance(s), not in "
+        "/dataplatform/prod/platform) carries the selected tags but is not a group the environment's Terraform made; "
+        "it and its instances are left out"]
+
+
+def test_untrusted_groups_error_fails_naming_the_group():
+    with pytest.raises(AnsibleParserError, match=r"/inventories/prod/aws_asg.yml: untrusted_groups: the Auto Scaling "
+                       r"group\(s\) dataplatform-prod-airflow \(eu-west-1, 1 instance\(s\)"):
+        build(raw=with_platform("dataplatform-prod-nifi"), platform_env="prod", untrusted_groups="error")
+
+
+def test_a_document_naming_no_group_trusts_none():
+    assert not build(raw=with_platform(), platform_env="prod", untrusted_groups="warn").hosts
+
+
+def test_without_platform_env_every_selected_group_is_trusted():
+    assert sorted(build().hosts) == ["i-1", "i-2", "i-4"]
+
+
+def test_the_platform_document_names_its_sections_groups_and_must_be_its_environments():
+    document = {"env": "prod", "region": "eu-west-1", "nifi": {"asg_name": "dataplatform-prod-nifi-main"},
+                "airflow": {"asg_name": "dataplatform-prod-airflow-main"}, "rds": {"port": 5432}, "buckets": {"bronze": "b"}}
+    assert asg_inventory.check_platform_document(document, "prod", "eu-west-1", "/dataplatform/prod/platform") == [
+        "dataplatform-prod-airflow-main", "dataplatform-prod-nifi-main"]
+    with pytest.raises(asg_inventory.InventoryConfigError, match="platform_env: .* is the document of env 'prod', not 'dev'"):
+        asg_inventory.check_platform_document(document, "dev", "eu-west-1", "/dataplatform/dev/platform")
+    with pytest.raises(asg_inventory.InventoryConfigError, match="names region 'eu-west-1'"):
+        asg_inventory.check_platform_document(document, "prod", "us-east-1", "/dataplatform/prod/platform")
+    with pytest.raises(asg_inventory.InventoryConfigError, match="is not a JSON object"):
+        asg_inventory.check_platform_document(["x"], "prod", "eu-west-1", "/dataplatform/prod/platform")

@@ -49,14 +49,15 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   A hop limit and IMDSv1's refusal (``HttpTokens: required``) are not emulated: any request with
   or without a token is answered.
 
-What is still not enforced (moto evaluates identity policies only): resource policies (a bucket
-policy, a key policy, a secret's policy, a role's trust policy beyond moto's own check on
-``sts:AssumeRole``), service control policies, session policies, and the
-condition keys moto does not supply (moto_gaps.py lists the conditions evaluated).
+Resource and trust policies, ``aws:PrincipalArn`` and ``kms:ViaService`` are resource_policies.py's,
+which this module calls for the operator and installs for every other caller. Not enforced:
+service control policies, session policies, and the condition keys nobody supplies (moto_gaps.py
+and policy_conditions.py list what is evaluated).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -67,9 +68,10 @@ import urllib.parse
 import uuid
 
 try:
-    from tests.harness import acmpca_conditions
+    from tests.harness import acmpca_conditions, resource_policies
 except ImportError:  # the moto server's own module (moto_server.py runs with tests/harness on its path)
     import acmpca_conditions
+    import resource_policies
 
 RESTError = JsonRESTError = Exception  # moto's, once install() has imported them
 # moto_gaps' per-request condition context (a thread-local), once install() is given it.
@@ -305,6 +307,19 @@ def _service_of(headers) -> str:
     return match.group(1) if match else ""
 
 
+@contextlib.contextmanager
+def _answered_in_the_services_protocol(headers):
+    """JSON-protocol services answer a refusal in JSON, with their own codes; moto answers in XML."""
+    try:
+        yield
+    except RESTError as error:
+        if not headers.get("X-Amz-Target") or isinstance(error, JsonRESTError):
+            raise
+        refused = JsonRESTError(JSON_ERROR_CODES.get(error.error_type, error.error_type), error.message)
+        refused.code = error.code
+        raise refused from error
+
+
 def _authorize(original):
     def authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
         from moto import settings
@@ -312,39 +327,37 @@ def _authorize(original):
 
         if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
             return original(self, iam_request_cls, resource)
+        from moto.utilities.utils import get_partition
+
         query = urllib.parse.urlparse(self.uri).query
-        if request_access_key(self.headers, query) in operator_keys():
-            return None
+        partition = get_partition(self.region)
         # moto names the role of any IAM request with a RoleName, also where AWS authorizes the
         # instance profile (AddRoleToInstanceProfile); the IAM resource is worked out here.
         if resource == "*" or _service_of(self.headers) == "iam":
-            from moto.utilities.utils import get_partition
-
-            partition = get_partition(self.region)
             resource = resource_arn(_service_of(self.headers), self._get_action(), _request_params(self),
                                     urllib.parse.urlparse(self.uri).path, self.current_account, self.region,
                                     partition, _backend_lookup(self.current_account, self.region, partition))
+        if request_access_key(self.headers, query) in operator_keys():
+            action = f"{_service_of(self.headers)}:{self._get_action()}"
+            why = resource_policies.operator_refusal(action, resource, _request_params(self), self.current_account,
+                                                     self.region, partition)
+            if why is None:
+                return None
+            with _answered_in_the_services_protocol(self.headers):
+                resource_policies.refuse(iam_request_cls, f"arn:{partition}:iam::{self.current_account}:root",
+                                         resource, why, action)
         context = getattr(_request_context, "context", None) if _request_context is not None else None
         if context is not None and ":instance/" in resource:
             context.update(_instance_tag_keys(self.current_account, self.region, resource.rsplit("/", 1)[-1]))
         if context is not None and _service_of(self.headers) == "iam":
-            from moto.utilities.utils import get_partition
-
-            lookup = _backend_lookup(self.current_account, self.region, get_partition(self.region))
+            lookup = _backend_lookup(self.current_account, self.region, partition)
             context.update(iam_condition_keys(self._get_action(), _request_params(self),
                                               lambda role: lookup("iam-role-boundary", role)))
         if context is not None:
             context.update(acmpca_conditions.condition_keys(_service_of(self.headers), self._get_action(),
                                                             _request_params(self)))
-        try:
+        with _answered_in_the_services_protocol(self.headers):
             return original(self, iam_request_cls, resource)
-        except RESTError as error:
-            if not self.headers.get("X-Amz-Target") or isinstance(error, JsonRESTError):
-                raise
-            # JSON-protocol services answer in JSON, with their own codes; moto answers in XML.
-            refused = JsonRESTError(JSON_ERROR_CODES.get(error.error_type, error.error_type), error.message)
-            refused.code = error.code
-            raise refused from error
 
     return authenticate_and_authorize_action
 
@@ -568,6 +581,7 @@ def install(request_context=None) -> None:
     from moto.iam.access_control import IAMRequest, IAMRequestBase, S3IAMRequest
 
     IAMRequestBase.check_action_permitted = _within_the_boundary(IAMRequestBase.check_action_permitted)
+    resource_policies.install(request_context)
 
     S3IAMRequest._create_aws_request = _s3_request_with_decoded_path(S3IAMRequest._create_aws_request)
     S3IAMRequest._create_auth = _signed_headers_as_named(S3IAMRequest._create_auth)

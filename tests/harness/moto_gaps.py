@@ -80,6 +80,8 @@ missing answer is supplied here. Each emulation says what it checks and what it 
   like AWS's); ``aws:PrincipalArn`` and the resource policies are resource_policies.py's. Other
   context keys are supplied only where moto supplies them.
 * **EventBridge** (the lifecycle hooks' events and API destination targets): tests/harness/moto_events.py.
+* **A service's session of a role** (what EC2 or EMR Serverless gets when it assumes a role its
+  trust policy names): tests/harness/service_sessions.py.
 * **EMR Serverless** (application states, the execution role's trust, job runs on a local Spark
   behind a named switch): tests/harness/moto_emr_serverless.py.
 """
@@ -93,11 +95,12 @@ import uuid
 from dataclasses import dataclass, field
 
 try:
-    from tests.harness import moto_emr_serverless, moto_events, policy_conditions
+    from tests.harness import moto_emr_serverless, moto_events, policy_conditions, service_sessions
 except ImportError:  # the moto server's process, which imports the harness's modules by their own names
     import moto_emr_serverless
     import moto_events
     import policy_conditions
+    import service_sessions
 
 LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions"
 PENDING_LIFECYCLE_ACTIONS_PATH = "/_dataplatform/lifecycle-actions/pending"
@@ -602,7 +605,7 @@ class GapsMiddleware:
                 _console_output[path[len(CONSOLE_OUTPUT_PATH):]] = text
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
-        for emulation in (moto_events, moto_emr_serverless):
+        for emulation in (moto_events, moto_emr_serverless, service_sessions):
             served = emulation.serve(environ, start_response)
             if served is not None:
                 return served

@@ -1,8 +1,12 @@
 """Calls made as a role, on a moto server that enforces IAM (iam_emulation.py): a session of the
-role assumed with the operator's key, and whether IAM refused a call."""
+role, as whoever its trust policy names would get one, and whether IAM refused a call."""
 
 from __future__ import annotations
 
+import json
+import os
+import ssl
+import urllib.request
 from collections.abc import Callable
 
 import boto3
@@ -12,16 +16,41 @@ from botocore.exceptions import ClientError
 REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
 
+def _trusted_service(trust: dict) -> str | None:
+    """The service a role's trust policy admits, when it admits no account's principal."""
+    statements = trust.get("Statement", [])
+    principals = [statement.get("Principal") or {} for statement in (statements if isinstance(statements, list) else [statements])
+                  if statement.get("Effect") == "Allow"]
+    if any(isinstance(principal, str) or "AWS" in principal for principal in principals):
+        return None
+    services = [principal["Service"] for principal in principals if "Service" in principal]
+    return (services[0] if isinstance(services[0], str) else services[0][0]) if services else None
+
+
+def _service_session(endpoint: str, role_arn: str, service: str) -> dict:
+    request = urllib.request.Request(f"{endpoint}/_dataplatform/service-sessions", method="POST",
+                                     data=json.dumps({"RoleArn": role_arn, "Service": service}).encode())
+    bundle = os.environ.get("AWS_CA_BUNDLE")
+    context = ssl.create_default_context(cafile=bundle) if bundle and endpoint.startswith("https") else None
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310 - the emulator
+        return json.loads(response.read())
+
+
 def role_clients(endpoint: str, role_name: str, session_name: str = "contract-test") -> Callable:
     """A client factory (``service -> client``) with a session of the role, as an instance or the
-    controller has one; the role is assumed with the operator's key of the environment."""
+    controller has one: a role only a service may assume (a host's) is taken as that service takes
+    it (service_sessions.py); any other is assumed with the operator's key of the environment."""
     operator = boto3.client("iam", endpoint_url=endpoint)
-    arn = operator.get_role(RoleName=role_name)["Role"]["Arn"]
-    credentials = boto3.client("sts", endpoint_url=endpoint).assume_role(
-        RoleArn=arn, RoleSessionName=session_name)["Credentials"]
+    role = operator.get_role(RoleName=role_name)["Role"]
+    service = _trusted_service(role["AssumeRolePolicyDocument"])
+    if service:
+        credentials = _service_session(endpoint, role["Arn"], service)
+    else:
+        credentials = boto3.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn=role["Arn"], RoleSessionName=session_name)["Credentials"]
     session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
                             aws_session_token=credentials["SessionToken"])
-    return lambda service: session.client(service, endpoint_url=endpoint)
+    return lambda service_name: session.client(service_name, endpoint_url=endpoint)
 
 
 def refused(call, **parameters) -> bool:

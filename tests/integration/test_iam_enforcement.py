@@ -65,8 +65,10 @@ def account(strict_moto):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket=bucket, Key="table/part-0.parquet", Body=b"rows")
     iam = operator(strict_moto, "iam")
+    # The operator assumes it too, as an administrator of the account may where the trust names the account.
     trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
     role = iam.create_role(RoleName="dataplatform-local-airflow-host", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     iam.put_role_policy(RoleName=role["RoleName"], PolicyName="airflow-host", PolicyDocument=json.dumps(host_policy(ca_arn)))
     iam.create_instance_profile(InstanceProfileName="dataplatform-local-airflow-host")
@@ -214,7 +216,7 @@ def test_a_role_session_is_held_to_its_permissions_boundary(strict_moto, account
         "Policy"]["Arn"]
     everything = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
     sessions = {}
     for name, boundary_arn in (("bounded", boundary), ("dangling", f"arn:aws:iam::{ACCOUNT}:policy/no-such-policy")):
         role = iam.create_role(RoleName=f"dataplatform-local-{name}", AssumeRolePolicyDocument=trust,

@@ -204,9 +204,9 @@ class EmulatedEnvironment:
         shown = self.run("show", "-json", "test.tfplan")
         return json.loads(shown.stdout)
 
-    def destroy(self) -> Run:
-        run = self.run("destroy", "-input=false", "-auto-approve", PARALLELISM, *self._variables())
-        self.applied = False
+    def destroy(self, check: bool = True) -> Run:
+        run = self.run("destroy", "-input=false", "-auto-approve", PARALLELISM, *self._variables(), check=check)
+        self.applied = self.applied and run.returncode != 0
         return run
 
     def outputs(self) -> dict:

@@ -82,7 +82,18 @@ def test_buckets_are_encrypted_versioned_private_and_tls_only(applied_local, ter
     assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == f"{bucket_purpose}/"
 
 
-def test_destroy_removes_everything(local_environment, applied_local, terraform_emulator, report):
+# What a destroy must never take with it (lifecycle prevent_destroy): the key every secret and
+# bucket is encrypted with, the CA every certificate chains to, Airflow's database.
+PROTECTED = ("module.kms.aws_kms_key.platform", "module.pki.aws_acmpca_certificate_authority.root",
+             "module.airflow.aws_db_instance.airflow")
+
+
+def test_destroy_removes_everything_but_what_it_must_keep(local_environment, applied_local, terraform_emulator, report):
+    refused = applied_local.destroy(check=False)
+    assert refused.returncode != 0 and "prevent_destroy" in refused.stdout, refused.stdout[-3000:]
+    assert all(address in refused.stdout for address in PROTECTED), refused.stdout[-3000:]
+    # An operator who really means it takes them out of the state first (README of each module).
+    applied_local.run("state", "rm", *PROTECTED)
     destroy = applied_local.destroy()
     report(f"destroy {destroy.seconds:.0f}s")
     assert "Destroy complete!" in destroy.stdout

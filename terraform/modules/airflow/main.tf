@@ -334,6 +334,11 @@ resource "aws_db_instance" "airflow" {
   monitoring_role_arn                   = var.database.monitoring_interval_seconds > 0 ? aws_iam_role.rds_monitoring.arn : null
 
   tags = var.tags
+
+  # Airflow's metadata: run history, connections, variables.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # The hosts read the database credentials from the secret RDS manages; its name is only known

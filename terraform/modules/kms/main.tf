@@ -69,6 +69,11 @@ resource "aws_kms_key" "platform" {
       },
     ]
   })
+
+  # Every bucket, log group, secret and the database are encrypted with it: losing it loses them.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 resource "aws_kms_alias" "platform" {

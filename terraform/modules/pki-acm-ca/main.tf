@@ -28,6 +28,11 @@ resource "aws_acmpca_certificate_authority" "root" {
       s3_object_acl = var.crl_bucket_name != null ? "BUCKET_OWNER_FULL_CONTROL" : null
     }
   }
+
+  # Every node, service and user certificate chains to it: a new CA means reissuing all of them.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # The root CA signs its own certificate: ACM Private CA issues it from the CA's CSR with the

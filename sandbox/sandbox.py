@@ -103,6 +103,7 @@ OPERATOR_KEY = "sandbox"
 OPERATOR_PROFILE = f"dataplatform-{ENV}-operator"
 AUTOMATION_PROFILE = f"dataplatform-{ENV}-automation"
 CERT_ISSUER_PROFILE = f"dataplatform-{ENV}-cert-issuer"
+DAGS_PUBLISHER_PROFILE = f"dataplatform-{ENV}-dags-publisher"
 # How the hosts name the machine (podman's name for their network's gateway).
 MACHINE_FROM_HOSTS = "host.containers.internal"
 
@@ -281,12 +282,14 @@ class Sandbox:
 
     @property
     def aws_config(self) -> Path:
-        """The AWS config file: the operator's key and the roles the controller assumes with it."""
+        """The AWS config file: the operator's key and the roles the controller assumes with it (the
+        DAGs bucket admits only the publisher's writes)."""
         path = self.state_dir / "aws" / "config"
-        if not path.exists():
+        if not path.exists() or DAGS_PUBLISHER_PROFILE not in path.read_text():
             account = tfvars_scalar(ENV, "account_id")
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            roles = {AUTOMATION_PROFILE: "automation", CERT_ISSUER_PROFILE: "cert-issuer"}
+            roles = {AUTOMATION_PROFILE: "automation", CERT_ISSUER_PROFILE: "cert-issuer",
+                     DAGS_PUBLISHER_PROFILE: "dags-publisher"}
             path.write_text(
                 f"[profile {OPERATOR_PROFILE}]\naws_access_key_id = {OPERATOR_KEY}\naws_secret_access_key = {OPERATOR_KEY}\n"
                 + "".join(f"\n[profile {profile}]\nrole_arn = arn:aws:iam::{account}:role/dataplatform-{ENV}-{role}\n"
@@ -836,7 +839,7 @@ class Sandbox:
                 certificate_pipeline.run(self)
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
                 self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
-                                      echo=False, profile=OPERATOR_PROFILE)
+                                      echo=False, profile=DAGS_PUBLISHER_PROFILE)
         with phase("load balancers (HAProxy in place of the NLB and ALB)"):
             self.configure_load_balancers(document)
         print(self.summary(document), flush=True)

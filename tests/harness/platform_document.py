@@ -24,6 +24,8 @@ def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict
         "env": env,
         "region": region,
         "secrets_prefix": f"dataplatform/{env}/",
+        "secrets": {"kms_key_arn": f"arn:aws:kms:{region}:123456789012:key/00000000-0000-0000-0000-00000000c0de",
+                    "cert_issuer_role_arn": f"arn:aws:iam::123456789012:role/dataplatform-{env}-cert-issuer"},
         "pca": {"arn": pca_arn or f"arn:aws:acm-pca:{region}:123456789012:certificate-authority/00000000-0000-0000-0000-000000000000"},
         "buckets": {layer: f"dataplatform-{env}-{layer}" for layer in LAYERS},
         "nifi": {"asg_name": f"dataplatform-{env}-nifi-main", "nlb_dns_name": f"nifi-{env}.elb.{region}.amazonaws.com",

@@ -70,6 +70,7 @@ module "s3_datalake" {
   application_log_expire_after_days = var.log_retention_days
   access_log_expire_after_days      = var.log_retention_days
   force_destroy                     = var.force_destroy_buckets
+  dags_writer_arns                  = [module.iam.dags_publisher_role_arn]
 }
 
 module "glue_catalog" {
@@ -250,6 +251,10 @@ module "platform_parameter" {
   region      = data.aws_region.current.name
   pca_arn     = module.pki.arn
   buckets     = module.s3_datalake.bucket_names
+  secrets = {
+    kms_key_arn          = module.kms.key_arn
+    cert_issuer_role_arn = module.iam.cert_issuer_role_arn
+  }
   nifi = {
     asg_name     = module.nifi.asg_name
     nlb_dns_name = module.nifi.nlb_dns_name

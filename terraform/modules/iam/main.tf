@@ -307,10 +307,11 @@ data "aws_iam_policy_document" "automation" {
   }
 
   # Shared configuration secrets (NiFi's sensitive properties key, Airflow's API, JWT and Fernet
-  # keys) are made once by the converge; hosts only read them.
+  # keys) are made once by the converge, under the platform's key (UpdateSecret moves one made
+  # under the default key to it); hosts only read them.
   statement {
     sid       = "MakeTheSharedConfigurationSecrets"
-    actions   = ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource"]
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:TagResource", "secretsmanager:UpdateSecret"]
     resources = ["${local.secrets_arn_prefix}/nifi/*", "${local.secrets_arn_prefix}/airflow/*"]
   }
 
@@ -375,7 +376,7 @@ data "aws_iam_policy_document" "cert_issuer" {
 
   statement {
     sid       = "KeepTheUsersSecrets"
-    actions   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource"]
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:PutResourcePolicy", "secretsmanager:GetResourcePolicy"]
     resources = ["${local.secrets_arn_prefix}/users/*"]
   }
 

@@ -22,3 +22,8 @@ output "cert_issuer_role_arn" {
   description = "Role the user-certificate pipeline (user-certs.yml) assumes: issues, renews and revokes user certificates and keeps their secrets under dataplatform/<env>/users/."
   value       = aws_iam_role.cert_issuer.arn
 }
+
+output "dags_publisher_role_arn" {
+  description = "Role the DAGs' delivery job (airflow-dags.yml) assumes: the only principal the DAGs bucket lets write."
+  value       = aws_iam_role.dags_publisher.arn
+}

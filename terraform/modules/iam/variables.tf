@@ -101,6 +101,28 @@ variable "cert_workflow" {
   }
 }
 
+variable "dags_workflow" {
+  description = "The DAGs' delivery workflow and the ref its jobs may assume the DAGs publisher role from (<path>@<ref>)."
+  type        = string
+  default     = ".github/workflows/dags.yml@refs/heads/main"
+
+  validation {
+    condition     = can(regex("^\\.github/workflows/[^@*?]+@refs/(heads|tags)/[^*?]+$", var.dags_workflow))
+    error_message = "dags_workflow must be .github/workflows/<file>@refs/heads/<branch> (or a tag ref), without wildcards."
+  }
+}
+
+variable "spark_artifacts_prefix" {
+  description = "Key prefix in the artifacts bucket the DAGs publisher writes the Spark jobs under (the processing module's artifacts_prefix)."
+  type        = string
+  default     = "spark/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.spark_artifacts_prefix))
+    error_message = "spark_artifacts_prefix must be a key prefix ending in /, without wildcards."
+  }
+}
+
 variable "permissions_boundary_arn" {
   description = "Permissions boundary of every role this module makes (the bootstrap's, terraform/bootstrap): the deploy role may create or change a role only with it."
   type        = string

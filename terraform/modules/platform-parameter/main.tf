@@ -6,6 +6,10 @@ locals {
     env            = var.environment
     region         = var.region
     secrets_prefix = "dataplatform/${var.environment}/"
+    secrets = {
+      kms_key_arn          = var.secrets.kms_key_arn
+      cert_issuer_role_arn = var.secrets.cert_issuer_role_arn
+    }
     pca = {
       arn = var.pca_arn
     }

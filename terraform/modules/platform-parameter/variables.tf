@@ -104,6 +104,14 @@ variable "alerts" {
   })
 }
 
+variable "secrets" {
+  description = "How the platform's secrets are kept: the KMS key every secret under dataplatform/<env>/ is encrypted with, and the cert issuer role, the only other reader of a user's certificate secret."
+  type = object({
+    kms_key_arn          = string
+    cert_issuer_role_arn = string
+  })
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)

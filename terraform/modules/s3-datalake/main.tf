@@ -263,6 +263,46 @@ data "aws_iam_policy_document" "platform" {
       }
     }
   }
+  # DAGs are code Airflow runs: only the publisher (the DAGs' delivery job) writes them.
+  dynamic "statement" {
+    for_each = each.key == "dags" ? [1] : []
+    content {
+      sid       = "OnlyThePublisherWritesDags"
+      effect    = "Deny"
+      actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:RestoreObject"]
+      resources = ["${each.value.arn}/*"]
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+      dynamic "condition" {
+        for_each = length(var.dags_writer_arns) > 0 ? [1] : []
+        content {
+          test     = "ArnNotEquals"
+          variable = "aws:PrincipalArn"
+          values   = var.dags_writer_arns
+        }
+      }
+    }
+  }
+}
+
+# Bronze keeps what arrived: for bronze_retention_days no version of an object can be deleted or
+# overwritten (governance mode: a principal allowed s3:BypassGovernanceRetention still can). A
+# DeleteObject without a version, as the pipeline makes once a day is in silver, only adds a
+# delete marker.
+resource "aws_s3_bucket_object_lock_configuration" "bronze" {
+  count = var.bronze_retention_days > 0 ? 1 : 0
+
+  bucket = aws_s3_bucket.platform["bronze"].id
+  rule {
+    default_retention {
+      mode = "GOVERNANCE"
+      days = var.bronze_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.platform]
 }
 
 resource "aws_s3_bucket_policy" "platform" {

@@ -88,6 +88,28 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "dags_writer_arns" {
+  description = "The only IAM principals (role or user ARNs) that may write or delete objects in the DAGs bucket: the DAGs' publisher role. Empty: nobody may."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.dags_writer_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "dags_writer_arns must be IAM role or user ARNs (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
+variable "bronze_retention_days" {
+  description = "Days each version of a bronze object is kept under S3 Object Lock (governance mode) after it is written; 0 turns Object Lock off."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.bronze_retention_days >= 0 && floor(var.bronze_retention_days) == var.bronze_retention_days
+    error_message = "bronze_retention_days must be a whole number of days, 0 or more."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)

@@ -24,6 +24,8 @@ PLATFORM_KEYS = (
     "env",
     "region",
     "secrets_prefix",
+    "secrets.kms_key_arn",
+    "secrets.cert_issuer_role_arn",
     "pca.arn",
     "buckets.bronze",
     "buckets.silver",
@@ -126,3 +128,5 @@ USER_SECRET_TAG_MANAGED_BY = "dataplatform:managed_by"
 # Where the certificate's key is: "generated" (in the PKCS#12 bundle of the secret) or
 # "csr:<digest of the user's public key>" (with the user only).
 USER_SECRET_TAG_KEY = "dataplatform:key"
+# A digest of the resource policy the secret carries (who may read it): user_certificates.readers_tag.
+USER_SECRET_TAG_READERS = "dataplatform:readers_sha256"

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, TEST_REGION
 from tests.harness.private_ca import create_root_ca, write_platform_parameter
 
 PLAYBOOKS = REPO_ROOT / "ansible" / "playbooks"
@@ -49,7 +49,9 @@ def activate_environments(*envs: str) -> dict[str, str]:
     authorities = {}
     for env in envs:
         authorities[env] = create_root_ca(env)
-        write_platform_parameter(env, {"pca": {"arn": authorities[env]}})
+        key_arn = boto3.client("kms").create_key(Description=f"dataplatform {env}")["KeyMetadata"]["Arn"]
+        write_platform_parameter(env, {"region": TEST_REGION, "pca": {"arn": authorities[env]}, "secrets": {
+            "kms_key_arn": key_arn, "cert_issuer_role_arn": f"arn:aws:iam::123456789012:role/dataplatform-{env}-cert-issuer"}})
     return authorities
 
 

@@ -390,7 +390,7 @@ def test_check_mode_shows_the_plan_and_changes_nothing(moto, tmp_path):
     assert not [r for r in moto.requests() if r["service"] == "acm-pca"]
     text = output(result)
     assert "(plan, check mode)" in text
-    assert "issue: 1, renew: 0, reissue: 0, revoke: 1, keep: 1" in text
+    assert "issue: 1, renew: 0, reissue: 0, revoke: 1, protect: 0, keep: 1" in text
     planned = {user: entry["action"] for user, entry in report_of(tmp_path, "dev").items()}
     assert planned == {"alice": "keep", "bob": "revoke", "carol": "issue"}
     assert not user_secret("dev", "bob")["deleted"]
@@ -409,3 +409,33 @@ def test_verbose_output_reveals_no_key_bundle_or_password(moto):
         assert value["pkcs12"][:64] not in text
         assert value["pkcs12"][len(value["pkcs12"]) // 2:][:64] not in text
     assert "PRIVATE KEY" not in text
+
+
+def test_a_users_secret_is_under_the_platforms_key_and_readable_only_by_the_issuer_and_its_readers(moto, tmp_path):
+    """The bundle's resource policy names the cert issuer and the request's readers; a change of
+    readers only rewrites the policy (protect), without a new certificate."""
+    import boto3
+
+    activate_environments("dev")
+    requests_dir = copy_requests(tmp_path / "requests", "dev")
+    reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+    secrets = boto3.client("secretsmanager")
+    name = "dataplatform/dev/users/alice"
+    described = secrets.describe_secret(SecretId=name)
+    assert described["KmsKeyId"].startswith("arn:aws:kms:")
+    policy = json.loads(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    read = next(statement for statement in policy["Statement"] if statement["Sid"] == "OnlyTheIssuerAndTheUserRead")
+    assert read["Effect"] == "Deny" and read["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::123456789012:role/dataplatform-dev-cert-issuer", "arn:aws:iam::111111111111:role/dataplatform-dev-user-alice"]
+    serial = {tag["Key"]: tag["Value"] for tag in described["Tags"]}["dataplatform:serial"]
+
+    request = requests_dir / "dev" / "alice.yaml"
+    request.write_text(request.read_text().replace("dataplatform-dev-user-alice", "alice-workstation"))
+    result = reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+    assert "protect: 1" in output(result)
+    policy = json.loads(secrets.get_resource_policy(SecretId=name)["ResourcePolicy"])
+    assert "arn:aws:iam::111111111111:role/alice-workstation" in json.dumps(policy)
+    tags = {tag["Key"]: tag["Value"] for tag in secrets.describe_secret(SecretId=name)["Tags"]}
+    assert tags["dataplatform:serial"] == serial
+    again = reconcile("dev", "-e", f"cert_requests_dir={requests_dir}")
+    assert "protect: 0" in output(again) and "changed=0" in output(again)

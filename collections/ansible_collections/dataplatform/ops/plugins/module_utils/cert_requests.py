@@ -44,6 +44,7 @@ DEFAULT_MAX_REVOCATIONS_PER_RUN = 2
 USER_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ROLE_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+READER_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/[A-Za-z0-9+=,.@_/-]+|user/[A-Za-z0-9+=,.@_/-]+)$"
 
 # A problem about a whole file rather than one of its fields.
 DOCUMENT = "<document>"
@@ -112,6 +113,19 @@ REQUEST_SCHEMA = {
             ),
             "type": "string",
             "maxLength": 3072,
+        },
+        "readers": {
+            "description": (
+                "The IAM principals (role or user ARNs of the environment's account; the account's root user as "
+                "arn:aws:iam::<account>:root) that may read the user's secret besides the certificate pipeline: "
+                "the user's own. Its resource policy refuses everyone else, administrators included. Without "
+                "it only the pipeline reads it."
+            ),
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 5,
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": READER_PATTERN},
         },
         "email": {
             "description": "Contact address of the certificate holder (informational).",
@@ -441,6 +455,7 @@ def _read_request(path, display, env, file_user, rules):
         "email": document.get("email"),
         "expiry_days": document["expiry_days"],
         "csr": document.get("csr"),
+        "readers": list(document.get("readers") or []),
         "file": display,
     }
     return request, []

@@ -52,21 +52,28 @@ def describe_existing(client, name):
         raise ValueError(
             "secret %s is scheduled for deletion; restore it (secretsmanager restore-secret) or wait until it is gone" % name
         )
-    return {"arn": response["ARN"], "name": response["Name"]}
+    return {"arn": response["ARN"], "name": response["Name"], "kms_key_id": response.get("KmsKeyId")}
 
 
 def ensure_generated_secret(client, name, kind, length, description, tags, kms_key_id=None, check_mode=False):
     """Creates the secret ``name`` with a random value unless it exists.
 
-    Returns ``(changed, {"arn", "name"})``; in check mode a missing secret is reported as a
-    change and nothing is created (``arn`` is then None).
+    Returns ``(changed, {"arn", "name", "kms_key_id"})``; in check mode a missing secret is
+    reported as a change and nothing is created (``arn`` is then None). An existing secret under
+    another key than ``kms_key_id`` is moved to it (UpdateSecret: its next versions use it).
     """
     check_kind(kind, length)
     existing = describe_existing(client, name)
     if existing:
-        return False, existing
+        if not kms_key_id or existing["kms_key_id"] == kms_key_id:
+            return False, existing
+        # Made before the platform's key was named (under aws/secretsmanager): the next versions
+        # are encrypted with the platform's key.
+        if not check_mode:
+            client.update_secret(aws_retry=True, SecretId=existing["arn"], KmsKeyId=kms_key_id)
+        return True, dict(existing, kms_key_id=kms_key_id)
     if check_mode:
-        return True, {"arn": None, "name": name}
+        return True, {"arn": None, "name": name, "kms_key_id": kms_key_id}
     value = generate_value(kind, length)
     request = {
         "Name": name,
@@ -81,4 +88,4 @@ def ensure_generated_secret(client, name, kind, length, description, tags, kms_k
     except client.exceptions.ResourceExistsException:
         # Another run created it between our two calls: theirs is the environment's value.
         return False, describe_existing(client, name)
-    return True, {"arn": response["ARN"], "name": response["Name"]}
+    return True, {"arn": response["ARN"], "name": response["Name"], "kms_key_id": kms_key_id}

@@ -26,6 +26,7 @@ half-way never leaves a user without a valid stored certificate.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 
 try:
@@ -41,8 +42,35 @@ MANAGED_BY = "dataplatform.ops.user_certificates"
 USERS = "users"  # dataplatform/<env>/users/<user>
 GENERATED_KEY = "generated"
 LIST_PAGE_SIZE = 100
-ACTIONS = ("issue", "renew", "reissue", "revoke", "keep")
-CHANGING_ACTIONS = ("issue", "renew", "reissue", "revoke")
+ACTIONS = ("issue", "renew", "reissue", "revoke", "protect", "keep")
+CHANGING_ACTIONS = ("issue", "renew", "reissue", "revoke", "protect")
+# Who may change a user's secret besides reading it: only the pipeline (the cert issuer).
+ISSUER_ONLY_ACTIONS = ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret",
+                       "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"]
+
+
+def readers(user, issuer_arn):
+    """Who may read a user's secret: the cert issuer and the principals the request names."""
+    return [issuer_arn] + sorted(set(user.get("readers") or []) - {issuer_arn})
+
+
+def resource_policy(user, issuer_arn):
+    """The secret's resource policy: whoever else an identity policy lets read or change secrets
+    (an administrator, a host role, the deploy role) is refused."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OnlyTheIssuerAndTheUserRead", "Effect": "Deny", "Principal": "*",
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": readers(user, issuer_arn)}}},
+        {"Sid": "OnlyTheIssuerChangesIt", "Effect": "Deny", "Principal": "*",
+         "Action": ISSUER_ONLY_ACTIONS, "Resource": "*",
+         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": issuer_arn}}},
+    ]}
+
+
+def readers_tag(user, issuer_arn):
+    """The USER_SECRET_TAG_READERS value: a digest of the resource policy the secret must carry."""
+    document = json.dumps(resource_policy(user, issuer_arn), sort_keys=True)
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 class ReconcileError(Exception):
@@ -98,8 +126,9 @@ def _days_left(not_after, now):
     return (not_after - now).total_seconds() / 86400.0
 
 
-def plan(users, state, env, authority_arn, renew_before_days, now):
-    """One entry per user with a request or a live secret, sorted by user; pure logic."""
+def plan(users, state, env, authority_arn, renew_before_days, now, issuer_arn=None):
+    """One entry per user with a request or a live secret, sorted by user; pure logic. With
+    ``issuer_arn``, a kept secret whose resource policy is not the wanted one is protected."""
     entries = []
     wanted = {user["user"]: user for user in users}
     for name in sorted(set(wanted) | set(state)):
@@ -142,6 +171,9 @@ def plan(users, state, env, authority_arn, renew_before_days, now):
             entry.update(action="issue", reason="request added again; the secret scheduled for deletion is restored")
         else:
             entry.update(_decide(user, tags, authority_arn, renew_before_days, not_after, now))
+            if (entry["action"] == "keep" and issuer_arn
+                    and tags.get(platform.USER_SECRET_TAG_READERS) != readers_tag(user, issuer_arn)):
+                entry.update(action="protect", reason="who may read the secret is not what the request says")
         if entry["action"] in ("renew", "reissue"):
             entry["previous_serial"] = entry["serial"]
         entries.append(entry)
@@ -200,7 +232,7 @@ class Reconciler:
     """Carries out a plan against ACM Private CA and Secrets Manager."""
 
     def __init__(self, pca_client, secrets_client, env, authority_arn, template_arn, signing_algorithm=None,
-                 key_size=2048, recovery_window_days=30, kms_key_id=None, wait_seconds=120):
+                 key_size=2048, recovery_window_days=30, kms_key_id=None, wait_seconds=120, issuer_arn=None):
         self.pca = pca_client
         self.secrets = secrets_client
         self.env = env
@@ -211,6 +243,7 @@ class Reconciler:
         self.recovery_window_days = recovery_window_days
         self.kms_key_id = kms_key_id
         self.wait_seconds = wait_seconds
+        self.issuer_arn = issuer_arn
 
     def _signing_algorithm(self):
         # The CA's own algorithm unless one is given: it must match the CA's key type.
@@ -228,6 +261,8 @@ class Reconciler:
                     self._issue(entry, wanted[entry["user"]], now)
                 elif entry["action"] == "revoke":
                     self._revoke(entry, now)
+                elif entry["action"] == "protect":
+                    self._protect(entry["secret_name"], wanted[entry["user"]])
             except (acmpca.PcaError, botocore.exceptions.ClientError) as error:
                 cause = getattr(error, "cause", None) or error
                 raise ReconcileError("user %s (%s): %s" % (entry["user"], entry["action"], error), cause, done) from error
@@ -253,6 +288,7 @@ class Reconciler:
         tags = self._tags(user, facts)
         description = "NiFi login certificate of %s: %s (serial %s)" % (user["user"], entry["dn"], facts["serial"])
         self._store(entry, value, description, tags)
+        self._protect(entry["secret_name"], user)
         old_serial, old_ca = entry.get("previous_serial"), entry.get("previous_ca")
         entry.update(serial=facts["serial"], not_after=facts["not_after"],
                      days_left=int(_days_left(pki.parse_time(facts["not_after"]), now) // 1),
@@ -276,6 +312,14 @@ class Reconciler:
             self.secrets.restore_secret(SecretId=name, aws_retry=True)
         self.secrets.update_secret(SecretId=name, Description=description, SecretString=value, aws_retry=True)
         self.secrets.tag_resource(SecretId=name, Tags=tags, aws_retry=True)
+
+    def _protect(self, name, user):
+        if not self.issuer_arn:
+            return
+        policy = json.dumps(resource_policy(user, self.issuer_arn))
+        self.secrets.put_resource_policy(SecretId=name, ResourcePolicy=policy, BlockPublicPolicy=True, aws_retry=True)
+        self.secrets.tag_resource(SecretId=name, Tags=[{"Key": platform.USER_SECRET_TAG_READERS,
+                                                        "Value": readers_tag(user, self.issuer_arn)}], aws_retry=True)
 
     def _tags(self, user, facts):
         tags = {

@@ -44,7 +44,9 @@ options:
     type: dict
     default: {}
   kms_key_id:
-    description: KMS key to encrypt the secret with; the account's default key when omitted.
+    description:
+      - KMS key (ARN) to encrypt the secret with; the account's default key C(aws/secretsmanager) when omitted.
+      - An existing secret under another key is moved to this one (UpdateSecret); its value is not read or changed.
     type: str
 notes:
   - A secret scheduled for deletion is an error; restore it or let the deletion finish first.
@@ -83,6 +85,11 @@ name:
   returned: always
   type: str
   sample: dataplatform/dev/airflow/config/api-secret-key
+kms_key_id:
+  description: The customer key the secret is encrypted with; null under the default key.
+  returned: always
+  type: str
+  sample: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
 """
 
 try:

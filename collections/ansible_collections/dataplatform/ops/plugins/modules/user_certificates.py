@@ -43,7 +43,7 @@ options:
   users:
     description:
       - The requests, each with at least C(user), C(subject) (C(common_name), C(organizational_unit),
-        C(organization)), C(expiry_days) and C(roles), and optionally C(csr) (PEM). Other keys (C(dn), C(email),
+        C(organization)), C(expiry_days) and C(roles), and optionally C(csr) (PEM) and C(readers) (IAM principal ARNs that may read the secret). Other keys (C(dn), C(email),
         C(file), ...) are ignored; the DN is always computed from the subject with the identity function.
       - An empty list would revoke every certificate of the environment; it is refused unless
         O(allow_mass_revocation) is set.
@@ -85,7 +85,15 @@ options:
     type: int
     default: 30
   kms_key_id:
-    description: KMS key that encrypts new secrets; the account's default key for Secrets Manager when unset.
+    description: KMS key that encrypts new secrets (the platform document's C(secrets.kms_key_arn)); the account's default key for Secrets Manager when unset.
+    type: str
+  issuer_principal_arn:
+    description:
+      - The cert issuer role (the platform document's C(secrets.cert_issuer_role_arn)). Each user's secret gets a
+        resource policy that refuses C(GetSecretValue) to every principal but this one and the request's C(readers),
+        and any change of the secret or its policy to every principal but this one.
+      - A secret whose policy differs is brought back to it (action C(protect)), without a new certificate.
+      - Without it no resource policy is set or checked.
     type: str
   as_of:
     description:
@@ -157,7 +165,7 @@ certificates:
       description: Whole days until C(not_after).
       type: int
     action:
-      description: V(issue), V(renew), V(reissue), V(revoke) or V(keep).
+      description: V(issue), V(renew), V(reissue), V(revoke), V(protect) (the resource policy only) or V(keep).
       type: str
     reason:
       description: Why.
@@ -174,7 +182,7 @@ summary:
   description: Number of users per action.
   returned: always
   type: dict
-  sample: {issue: 1, renew: 0, reissue: 0, revoke: 1, keep: 12}
+  sample: {issue: 1, renew: 0, reissue: 0, revoke: 1, protect: 0, keep: 12}
 """
 
 import datetime
@@ -201,7 +209,8 @@ def checked_users(module):
             if reason:
                 module.fail_json(msg="users[%d] (%s): csr %s" % (index, user["user"], reason))
         users.append({"user": user["user"], "subject": user["subject"], "expiry_days": int(user["expiry_days"]),
-                      "roles": sorted(user.get("roles") or []), "csr": user.get("csr")})
+                      "roles": sorted(user.get("roles") or []), "csr": user.get("csr"),
+                      "readers": sorted(user.get("readers") or [])})
     return users
 
 
@@ -229,6 +238,7 @@ def main():
             "key_size": {"type": "int", "default": 2048, "choices": [2048, 3072, 4096]},
             "recovery_window_days": {"type": "int", "default": 30},
             "kms_key_id": {"type": "str"},
+            "issuer_principal_arn": {"type": "str"},
             "as_of": {"type": "str"},
             "wait_timeout": {"type": "int", "default": 120},
         },
@@ -247,7 +257,7 @@ def main():
     try:
         state = user_certificates.read_state(secrets, params["env"])
         entries = user_certificates.plan(users, state, params["env"], params["certificate_authority_arn"],
-                                         params["renew_before_days"], now)
+                                         params["renew_before_days"], now, issuer_arn=params["issuer_principal_arn"])
         refusal = user_certificates.revocation_refusal(entries, users, params["max_revocations"])
         if refusal and not params["allow_mass_revocation"]:
             module.fail_json(msg="%s: nothing was issued, renewed or revoked. If this is intended, run again with "
@@ -259,7 +269,7 @@ def main():
                 pca, secrets, params["env"], params["certificate_authority_arn"], params["template_arn"],
                 signing_algorithm=params["signing_algorithm"], key_size=params["key_size"],
                 recovery_window_days=params["recovery_window_days"], kms_key_id=params["kms_key_id"],
-                wait_seconds=params["wait_timeout"],
+                wait_seconds=params["wait_timeout"], issuer_arn=params["issuer_principal_arn"],
             ).apply(entries, users, now)
     except user_certificates.ReconcileError as error:
         done = [user_certificates.report_entry(entry) for entry in error.done]

@@ -43,8 +43,9 @@ options:
   users:
     description:
       - The requests, each with at least C(user), C(subject) (C(common_name), C(organizational_unit),
-        C(organization)), C(expiry_days) and C(roles), and optionally C(csr) (PEM) and C(readers) (IAM principal ARNs that may read the secret). Other keys (C(dn), C(email),
-        C(file), ...) are ignored; the DN is always computed from the subject with the identity function.
+        C(organization)), C(expiry_days) and C(roles), and optionally C(csr) (PEM) and C(readers) (IAM
+        principal ARNs that may read the secret). Other keys (C(dn), C(email), C(file), ...) are ignored;
+        the DN is always computed from the subject with the identity function.
       - An empty list would revoke every certificate of the environment; it is refused unless
         O(allow_mass_revocation) is set.
     type: list

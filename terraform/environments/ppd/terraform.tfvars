@@ -40,13 +40,13 @@ airflow_max_size         = 3
 airflow_desired_capacity = 2
 airflow_api_domain_name  = "airflow.ppd.dataplatform.internal"
 
-# AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
+# AWX provisioning callbacks: null calls the template dataplatform-<env>-callback on awx_url.
 nifi_awx_callback_url    = null
 airflow_awx_callback_url = null
 
-# AWX, where EventBridge launches the NiFi decommission job (https://<awx>, no trailing slash); null
-# without AWX.
-awx_url = null
+# AWX (https://<awx>, no trailing slash): new instances call its provisioning callback, and
+# EventBridge launches the NiFi decommission job on it. Required outside the sandbox.
+awx_url = "https://awx.ppd.example.org"
 
 load_balancer_deletion_protection = true
 

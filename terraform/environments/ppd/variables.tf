@@ -262,16 +262,21 @@ variable "pipeline_alert_email_addresses" {
 }
 
 variable "nifi_awx_callback_url" {
-  description = "AWX provisioning callback URL of the job template that configures a new NiFi node, or null. Its host config key lives in the secret dataplatform/<env>/nifi/awx-host-config-key."
+  description = "AWX provisioning callback URL of the job template that configures a new NiFi node, or null: the callback template dataplatform-<env>-callback on awx_url, by its named URL. Its host config key lives in the secret dataplatform/<env>/nifi/awx-host-config-key."
   type        = string
 }
 
 variable "airflow_awx_callback_url" {
-  description = "AWX provisioning callback URL of the job template that configures a new Airflow host, or null. Its host config key lives in the secret dataplatform/<env>/airflow/awx-host-config-key."
+  description = "AWX provisioning callback URL of the job template that configures a new Airflow host, or null: the callback template dataplatform-<env>-callback on awx_url, by its named URL. Its host config key lives in the secret dataplatform/<env>/airflow/awx-host-config-key."
   type        = string
 }
 
 variable "awx_url" {
-  description = "AWX's base URL (https://<host>, no trailing slash) on which EventBridge launches the NiFi decommission job when a node enters its termination lifecycle hook, or null: no lifecycle events (terraform/modules/lifecycle-events)."
+  description = "AWX's base URL (https://<host>, no trailing slash): new instances call its provisioning callback at boot (the template dataplatform-<env>-callback, by its named URL, unless nifi_awx_callback_url or airflow_awx_callback_url name another), and EventBridge launches the NiFi decommission job on it when a node enters its termination lifecycle hook (terraform/modules/lifecycle-events). Null only in the sandbox (local), whose own converge configures its hosts."
   type        = string
+
+  validation {
+    condition     = var.environment == "local" || var.awx_url != null
+    error_message = "awx_url must name the environment's AWX: without it no new instance is ever configured (its launch hook abandons it, and its replacement, in a loop) and no NiFi node is decommissioned before it leaves."
+  }
 }

@@ -179,8 +179,8 @@ variable "awx_callback_url" {
   default     = null
 
   validation {
-    condition     = var.awx_callback_url == null ? true : can(regex("^https://[^ ]+/api/v2/job_templates/[0-9]+/callback/?$", var.awx_callback_url))
-    error_message = "awx_callback_url must be an AWX callback URL: https://<awx>/api/v2/job_templates/<id>/callback/."
+    condition     = var.awx_callback_url == null ? true : can(regex("^https://[^ ]+/api/v2/job_templates/([0-9]+|[A-Za-z0-9._-]+\\+\\+[A-Za-z0-9._-]+)/callback/?$", var.awx_callback_url))
+    error_message = "awx_callback_url must be an AWX callback URL: https://<awx>/api/v2/job_templates/<id or name++organization>/callback/."
   }
 }
 

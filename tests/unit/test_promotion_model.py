@@ -24,6 +24,7 @@ WORKFLOWS = REPO / ".github" / "workflows"
 ACCOUNTS = ("dev", "ppd", "prod")
 TERRAFORM_WORKFLOW = ".github/workflows/terraform.yml"
 CERT_WORKFLOW = ".github/workflows/cert-issuer.yml"
+DAGS_WORKFLOW = ".github/workflows/dags.yml"
 # A ref of each kind a push or a promotion makes, and the one environment it deploys.
 REFS = {
     "refs/heads/feature/x": "dev",
@@ -76,7 +77,7 @@ def test_the_file_names_every_account_and_each_account_one_terraform_ref_kind():
     assert sorted(environments) == sorted(ACCOUNTS)
     for name, environment in environments.items():
         for entry in environment["deployment_refs"]:
-            assert entry["workflow"] in (TERRAFORM_WORKFLOW, CERT_WORKFLOW), f"environments.{name}: {entry}"
+            assert entry["workflow"] in (TERRAFORM_WORKFLOW, CERT_WORKFLOW, DAGS_WORKFLOW), f"environments.{name}: {entry}"
             assert (REPO / entry["workflow"]).is_file(), entry["workflow"]
         assert _refs(environment, TERRAFORM_WORKFLOW), f"environments.{name} admits no ref of the terraform workflow"
 
@@ -109,7 +110,7 @@ def _terraform_target(ref: str) -> str | None:
     finally:
         output.unlink()
     if result.returncode:
-        assert "deploys nowhere" in result.stdout
+        assert "deploys nowhere" in result.stderr
         return None
     return found["environment"]
 
@@ -175,9 +176,9 @@ def test_the_script_applies_the_file_to_github(capsys):
         assert settings["prevent_self_review"] is (name == "prod")
         assert bool(settings["reviewers"]) is (name == "prod"), name
         created = [json.loads(call[2]) for call in calls if call[:2] == ["POST", f"{base}/deployment-branch-policies"]]
-        assert created == [{"name": re.sub(r"^refs/(heads|tags)/", "", entry["ref"]),
-                            "type": "tag" if entry["ref"].startswith("refs/tags/") else "branch"}
-                           for entry in environment["deployment_refs"]]
+        refs = list(dict.fromkeys(entry["ref"] for entry in environment["deployment_refs"]))
+        assert created == [{"name": re.sub(r"^refs/(heads|tags)/", "", ref),
+                            "type": "tag" if ref.startswith("refs/tags/") else "branch"} for ref in refs]
 
 
 def test_the_file_matches_the_bootstraps_repository():
@@ -194,3 +195,17 @@ def test_a_broken_file_is_refused_naming_the_field(tmp_path):
     module = _script_module()
     with pytest.raises(module.ConfigurationError, match=r"environments\.dev\.deployment_refs\[0\]\.ref"):
         module.load(broken)
+
+
+def test_the_dags_are_delivered_by_the_promotion_model_and_trusted_at_its_refs():
+    """dags.yml maps refs as terraform.yml does, each environment admits it at its terraform refs,
+    and the environment's DAGs publisher role trusts it there only (dags_workflow_refs)."""
+    dags, terraform = _workflow("dags.yml"), _workflow("terraform.yml")
+    dags_push, terraform_push = ((workflow.get("on") or workflow[True])["push"] for workflow in (dags, terraform))
+    assert (dags_push["branches"], dags_push["tags"]) == (terraform_push["branches"], terraform_push["tags"])
+    assert dags["jobs"]["publish"]["environment"] == "${{ needs.target.outputs.environment }}"
+    for name, environment in _environments()["environments"].items():
+        assert _refs(environment, DAGS_WORKFLOW) == _refs(environment, TERRAFORM_WORKFLOW), name
+        tfvars = (REPO / "terraform" / "environments" / name / "terraform.tfvars").read_text()
+        trusted = re.search(r"^dags_workflow_refs\s*=\s*(\[.*\])$", tfvars, re.M)
+        assert trusted and json.loads(trusted.group(1)) == _refs(environment, DAGS_WORKFLOW), name

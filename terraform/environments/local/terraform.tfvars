@@ -80,4 +80,7 @@ pipeline_alert_email_addresses = []
 # Who may assume the automation and cert issuer roles; empty trusts the account, which only the
 # sandbox may do (its converge runs as the account's administrator).
 automation_trusted_principal_arns = []
-secrets_recovery_window_in_days   = 0
+
+# The refs the DAGs workflow publishes from here (the promotion model, .github/environments.yml).
+dags_workflow_refs              = ["refs/heads/main"]
+secrets_recovery_window_in_days = 0

@@ -157,6 +157,7 @@ module "iam" {
   permissions_boundary_arn = local.permissions_boundary_arn
 
   automation_trusted_principal_arns = var.automation_trusted_principal_arns
+  dags_workflow_refs                = var.dags_workflow_refs
 }
 
 module "nifi" {

@@ -72,4 +72,7 @@ pipeline_alert_email_addresses = ["dataplatform-pipelines@example.com"]
 # Who may assume the automation and cert issuer roles: AWX's execution nodes' role in this account
 # (required: an empty list would trust every principal of the account).
 automation_trusted_principal_arns = ["arn:aws:iam::333333333333:role/awx-execution-node"]
-secrets_recovery_window_in_days   = 30
+
+# The refs the DAGs workflow publishes from here (the promotion model, .github/environments.yml).
+dags_workflow_refs              = ["refs/tags/v*.*.*"]
+secrets_recovery_window_in_days = 30

@@ -271,6 +271,11 @@ variable "airflow_awx_callback_url" {
   type        = string
 }
 
+variable "dags_workflow_refs" {
+  description = "The refs the DAGs workflow (.github/workflows/dags.yml) publishes to this environment from, as the promotion model admits them (.github/environments.yml): the DAGs publisher role trusts that workflow there only."
+  type        = list(string)
+}
+
 variable "awx_url" {
   description = "AWX's base URL (https://<host>, no trailing slash): new instances call its provisioning callback at boot (the template dataplatform-<env>-callback, by its named URL, unless nifi_awx_callback_url or airflow_awx_callback_url name another), and EventBridge launches the NiFi decommission job on it when a node enters its termination lifecycle hook (terraform/modules/lifecycle-events). Null only in the sandbox (local), whose own converge configures its hosts."
   type        = string

@@ -5,7 +5,7 @@
 # principal. The delivery job assumes this role: the DAGs workflow in this account's GitHub
 # environment, or whoever may run the converge (the AWX template that runs airflow-dags.yml).
 data "aws_iam_policy_document" "dags_workflow_assume" {
-  #checkov:skip=CKV_AWS_358:The subject is exactly repo:<owner>/<name>:environment:<env>:job_workflow_ref:<workflow>@<ref>, from validated variables that checkov does not resolve through the module call.
+  #checkov:skip=CKV_AWS_358:The subject is repo:<owner>/<name>:environment:<env>:job_workflow_ref:<owner>/<name>/.github/workflows/dags.yml@<ref>, from validated variables that checkov does not resolve through the module call.
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -17,10 +17,12 @@ data "aws_iam_policy_document" "dags_workflow_assume" {
       variable = "token.actions.githubusercontent.com:aud"
       values   = ["sts.amazonaws.com"]
     }
+    # StringLike only where a ref holds a wildcard, which then stands for the rest of a branch or
+    # tag name (the ref ends the subject).
     condition {
-      test     = "StringEquals"
+      test     = anytrue([for ref in var.dags_workflow_refs : strcontains(ref, "*")]) ? "StringLike" : "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/${var.dags_workflow}"]
+      values   = [for ref in var.dags_workflow_refs : "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/.github/workflows/dags.yml@${ref}"]
     }
   }
 }

@@ -101,14 +101,13 @@ variable "cert_workflow" {
   }
 }
 
-variable "dags_workflow" {
-  description = "The DAGs' delivery workflow and the ref its jobs may assume the DAGs publisher role from (<path>@<ref>)."
-  type        = string
-  default     = ".github/workflows/dags.yml@refs/heads/main"
+variable "dags_workflow_refs" {
+  description = "The refs the DAGs workflow (.github/workflows/dags.yml) may assume the DAGs publisher role from, in the account's GitHub environment: the environment's refs of the promotion model (.github/environments.yml; dev [\"refs/heads/feature/*\"], ppd [\"refs/heads/release/*\"], prod [\"refs/tags/v*.*.*\"]), `*` for the rest of a branch or tag name."
+  type        = list(string)
 
   validation {
-    condition     = can(regex("^\\.github/workflows/[^@*?]+@refs/(heads|tags)/[^*?]+$", var.dags_workflow))
-    error_message = "dags_workflow must be .github/workflows/<file>@refs/heads/<branch> (or a tag ref), without wildcards."
+    condition     = length(var.dags_workflow_refs) > 0 && alltrue([for ref in var.dags_workflow_refs : can(regex("^refs/(heads|tags)/[A-Za-z0-9][A-Za-z0-9._/*-]*$", ref))])
+    error_message = "dags_workflow_refs must name at least one ref, each refs/heads/<branch> or refs/tags/<tag>, a wildcard * only after a name's first character."
   }
 }
 

@@ -56,6 +56,14 @@ def test_the_deploy_role_makes_roles_only_within_the_boundary(roles):
         # Within the boundary, even a policy granting everything grants no IAM.
         iam.put_role_policy(RoleName=name, PolicyName="everything", PolicyDocument=ADMIN)
         assert refused(iam.delete_role_permissions_boundary, RoleName=name)
+        # Nor the platform's tags, which say what the inventory converges.
+        autoscaling = roles["as_role"](name)("autoscaling")
+        group = roles["client"]("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["AutoScalingGroupName"]
+        tag = {"ResourceId": group, "ResourceType": "auto-scaling-group", "PropagateAtLaunch": False}
+        assert refused(autoscaling.create_or_update_tags, Tags=[{**tag, "Key": "dataplatform:env", "Value": "prod"}])
+        assert refused(autoscaling.delete_tags, Tags=[{**tag, "Key": "dataplatform:role"}])
+        autoscaling.create_or_update_tags(Tags=[{**tag, "Key": "contract-probe", "Value": "yes"}])
+        autoscaling.delete_tags(Tags=[{**tag, "Key": "contract-probe"}])
     finally:
         iam.delete_role_policy(RoleName=name, PolicyName="everything")
         iam.delete_role(RoleName=name)

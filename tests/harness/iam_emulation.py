@@ -20,7 +20,7 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
   PutRolePermissionsBoundary, the role's present one for Put/Delete/Attach/DetachRolePolicy),
   ``iam:PolicyARN`` and ``iam:AWSServiceName``; for ACM Private CA's IssueCertificate,
-  ``acm-pca:TemplateArn`` (acmpca_conditions.py). S3's HeadBucket is authorized
+  ``acm-pca:TemplateArn`` (acmpca_conditions.py); for tag writes, ``aws:TagKeys`` (tag_conditions.py). S3's HeadBucket is authorized
   as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
   DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
   reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
@@ -68,10 +68,11 @@ import urllib.parse
 import uuid
 
 try:
-    from tests.harness import acmpca_conditions, resource_policies
+    from tests.harness import acmpca_conditions, resource_policies, tag_conditions
 except ImportError:  # the moto server's own module (moto_server.py runs with tests/harness on its path)
     import acmpca_conditions
     import resource_policies
+    import tag_conditions
 
 RESTError = JsonRESTError = Exception  # moto's, once install() has imported them
 # moto_gaps' per-request condition context (a thread-local), once install() is given it.
@@ -354,8 +355,8 @@ def _authorize(original):
             context.update(iam_condition_keys(self._get_action(), _request_params(self),
                                               lambda role: lookup("iam-role-boundary", role)))
         if context is not None:
-            context.update(acmpca_conditions.condition_keys(_service_of(self.headers), self._get_action(),
-                                                            _request_params(self)))
+            for condition_keys in (acmpca_conditions.condition_keys, tag_conditions.condition_keys):
+                context.update(condition_keys(_service_of(self.headers), self._get_action(), _request_params(self)))
         with _answered_in_the_services_protocol(self.headers):
             return original(self, iam_request_cls, resource)
 

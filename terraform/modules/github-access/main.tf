@@ -70,6 +70,22 @@ data "aws_iam_policy_document" "permissions_boundary" {
     not_actions = ["iam:Get*", "iam:List*"]
     resources   = local.guarded
   }
+
+  # The dataplatform:* tags say which groups and instances are the platform's (the inventory, the
+  # hosts' console reads and the lifecycle rules go by them): only Terraform, as the deploy role,
+  # writes them. Principals outside the platform's roles need a service control policy to the same
+  # effect (README.md).
+  statement {
+    sid       = "NeverThePlatformsTags"
+    effect    = "Deny"
+    actions   = ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "ec2:CreateTags", "ec2:DeleteTags"]
+    resources = ["*"]
+    condition {
+      test     = "ForAnyValue:StringLike"
+      variable = "aws:TagKeys"
+      values   = ["dataplatform:*"]
+    }
+  }
 }
 
 resource "aws_iam_policy" "permissions_boundary" {

@@ -3,32 +3,10 @@
 # DAGs are code every Airflow host runs as its service user, so writing them is as sensitive as a
 # converge: the DAGs bucket's policy (s3-datalake, dags_writer_arns) denies writes to every other
 # principal. The delivery job assumes this role: the DAGs workflow in this account's GitHub
-# environment, or whoever may run the converge (the AWX template that runs airflow-dags.yml).
-data "aws_iam_policy_document" "dags_workflow_assume" {
-  #checkov:skip=CKV_AWS_358:The subject is repo:<owner>/<name>:environment:<env>:job_workflow_ref:<owner>/<name>/.github/workflows/dags.yml@<ref>, from validated variables that checkov does not resolve through the module call.
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:oidc-provider/token.actions.githubusercontent.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-    # StringLike only where a ref holds a wildcard, which then stands for the rest of a branch or
-    # tag name (the ref ends the subject).
-    condition {
-      test     = anytrue([for ref in var.dags_workflow_refs : strcontains(ref, "*")]) ? "StringLike" : "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = [for ref in var.dags_workflow_refs : "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/.github/workflows/dags.yml@${ref}"]
-    }
-  }
-}
-
+# environment (main.tf, github_workflow_assume), or whoever may run the converge (the AWX template
+# that runs airflow-dags.yml).
 data "aws_iam_policy_document" "dags_publisher_assume" {
-  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.dags_workflow_assume.json]
+  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.github_workflow_assume["dags_publisher"].json]
 }
 
 resource "aws_iam_role" "dags_publisher" {

@@ -334,7 +334,7 @@ resource "aws_iam_role_policy" "automation" {
 # The certificate workflow (.github/workflows/cert-issuer.yml, in this account's GitHub
 # environment) and whoever may run the converge (an operator's rerun).
 data "aws_iam_policy_document" "cert_issuer_assume" {
-  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.cert_workflow_assume.json]
+  source_policy_documents = [data.aws_iam_policy_document.automation_assume.json, data.aws_iam_policy_document.github_workflow_assume["cert_issuer"].json]
 }
 
 resource "aws_iam_role" "cert_issuer" {
@@ -390,11 +390,22 @@ resource "aws_iam_role_policy" "cert_issuer" {
 
 # --- The certificate workflow's trust ------------------------------------------------------
 
-# The certificate workflow's jobs in this account's GitHub environment, on the deploy ref (the
-# repository's OIDC subject names the workflow and its ref: terraform/modules/github-access). The
-# account's GitHub OIDC provider is the bootstrap's (terraform/bootstrap).
-data "aws_iam_policy_document" "cert_workflow_assume" {
-  #checkov:skip=CKV_AWS_358:The subject is exactly repo:<owner>/<name>:environment:<env>:job_workflow_ref:<workflow>@<ref>, from validated variables that checkov does not resolve through the module call.
+# The workflows' jobs in this account's GitHub environment, at the refs each may run from (the
+# repository's OIDC subject names the environment, the workflow file and its ref:
+# terraform/modules/github-access): the certificate workflow (the cert issuer role) and the DAGs
+# workflow (the DAGs publisher role, dags_publisher.tf). The account's GitHub OIDC provider is the
+# bootstrap's (terraform/bootstrap).
+locals {
+  github_workflow_subjects = {
+    cert_issuer    = ["repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/${var.cert_workflow}"]
+    dags_publisher = [for ref in var.dags_workflow_refs : "repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/.github/workflows/dags.yml@${ref}"]
+  }
+}
+
+data "aws_iam_policy_document" "github_workflow_assume" {
+  #checkov:skip=CKV_AWS_358:The subject is repo:<owner>/<name>:environment:<env>:job_workflow_ref:<workflow>@<ref>, from validated variables that checkov does not resolve through the module call.
+  for_each = local.github_workflow_subjects
+
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -406,10 +417,12 @@ data "aws_iam_policy_document" "cert_workflow_assume" {
       variable = "token.actions.githubusercontent.com:aud"
       values   = ["sts.amazonaws.com"]
     }
+    # StringLike only where a subject holds a wildcard, which then stands for the rest of a branch
+    # or tag name (the ref ends the subject).
     condition {
-      test     = "StringEquals"
+      test     = anytrue([for subject in each.value : strcontains(subject, "*")]) ? "StringLike" : "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:environment:${var.environment}:job_workflow_ref:${var.github_repository}/${var.cert_workflow}"]
+      values   = each.value
     }
   }
 }

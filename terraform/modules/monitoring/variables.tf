@@ -122,3 +122,76 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "nifi_cluster_name" {
+  description = "The NiFi cluster whose metrics are alarmed on: the Cluster dimension the nodes publish with, the group's dataplatform:cluster tag."
+  type        = string
+  default     = "nifi-main"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*$", var.nifi_cluster_name))
+    error_message = "nifi_cluster_name must be a cluster tag value such as nifi-main."
+  }
+}
+
+variable "nifi_disconnected_node_alarm_minutes" {
+  description = "Minutes an instance of the NiFi group may be in service without being connected to the cluster before the alarm is raised."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.nifi_disconnected_node_alarm_minutes >= 1 && var.nifi_disconnected_node_alarm_minutes <= 1440 && floor(var.nifi_disconnected_node_alarm_minutes) == var.nifi_disconnected_node_alarm_minutes
+    error_message = "nifi_disconnected_node_alarm_minutes must be a whole number of minutes from 1 to 1440 (CloudWatch evaluates one-minute periods over a day at most)."
+  }
+}
+
+variable "nifi_back_pressure_alarm" {
+  description = "Sustained back-pressure: the alarm is raised when a NiFi connection applies back-pressure in breaching_minutes of the last window_minutes."
+  type = object({
+    window_minutes    = number
+    breaching_minutes = number
+  })
+  default = { window_minutes = 15, breaching_minutes = 10 }
+
+  validation {
+    condition = (var.nifi_back_pressure_alarm.window_minutes >= 1 && var.nifi_back_pressure_alarm.window_minutes <= 1440
+      && floor(var.nifi_back_pressure_alarm.window_minutes) == var.nifi_back_pressure_alarm.window_minutes
+      && var.nifi_back_pressure_alarm.breaching_minutes >= 1
+      && var.nifi_back_pressure_alarm.breaching_minutes <= var.nifi_back_pressure_alarm.window_minutes
+    && floor(var.nifi_back_pressure_alarm.breaching_minutes) == var.nifi_back_pressure_alarm.breaching_minutes)
+    error_message = "nifi_back_pressure_alarm needs whole minutes: window_minutes from 1 to 1440, breaching_minutes from 1 to window_minutes."
+  }
+}
+
+variable "bronze_datasets" {
+  description = "Datasets NiFi ingests into bronze whose day partition must hold data by bronze_deadline_hour_utc (the Dataset dimension of the bronze metrics)."
+  type        = list(string)
+  default     = ["orders"]
+
+  validation {
+    condition     = alltrue([for dataset in var.bronze_datasets : can(regex("^[a-z][a-z0-9_]*$", dataset))])
+    error_message = "bronze_datasets must be dataset names as they appear in the bronze bucket's prefixes (lower case, digits, underscores)."
+  }
+}
+
+variable "bronze_deadline_hour_utc" {
+  description = "Hour of the day (UTC) by which each dataset's bronze partition of the day must hold an object; from then until midnight an empty partition raises an alarm."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.bronze_deadline_hour_utc >= 1 && var.bronze_deadline_hour_utc <= 23 && floor(var.bronze_deadline_hour_utc) == var.bronze_deadline_hour_utc
+    error_message = "bronze_deadline_hour_utc must be a whole hour from 1 to 23."
+  }
+}
+
+variable "pipeline_dag_ids" {
+  description = "DAGs whose failed and late runs raise an alarm on the pipeline alert topic (the DagId dimension of DagRunFailed and DagRunLate)."
+  type        = list(string)
+  default     = ["orders_pipeline"]
+
+  validation {
+    condition     = alltrue([for dag_id in var.pipeline_dag_ids : can(regex("^[A-Za-z0-9_.-]{1,200}$", dag_id))])
+    error_message = "pipeline_dag_ids must be Airflow DAG ids (letters, digits, dots, dashes and underscores)."
+  }
+}

@@ -838,7 +838,8 @@ class Sandbox:
             with phase("user certificates (ansible/playbooks/user-certs.yml, the certificate pipeline; it launches the nifi-users job)"):
                 certificate_pipeline.run(self)
             with phase("DAGs into the DAGs bucket (ansible/playbooks/airflow-dags.yml, the delivery job)"):
-                self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", str(INVENTORY.relative_to(ROOT)),
+                # No inventory, as the DAGs workflow: the publisher reaches no host and may not list them.
+                self.ansible_playbook("ansible/playbooks/airflow-dags.yml", "-i", "localhost,", "-e", f"dataplatform_env={ENV}",
                                       echo=False, profile=DAGS_PUBLISHER_PROFILE)
         with phase("load balancers (HAProxy in place of the NLB and ALB)"):
             self.configure_load_balancers(document)

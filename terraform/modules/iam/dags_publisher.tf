@@ -32,14 +32,15 @@ data "aws_iam_policy_document" "dags_publisher" {
   }
 
   statement {
-    sid       = "PublishTheDags"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    sid = "PublishTheDags"
+    # amazon.aws.s3_object compares and keeps the objects' tags too.
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:GetObjectTagging", "s3:PutObjectTagging"]
     resources = ["${var.bucket_arns["dags"]}/*"]
   }
 
   statement {
     sid       = "PublishTheSparkJobs"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObjectTagging", "s3:PutObjectTagging"]
     resources = ["${var.bucket_arns["artifacts"]}/${var.spark_artifacts_prefix}*"]
   }
 

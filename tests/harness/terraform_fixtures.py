@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE
+from tests.harness.local_tls import LocalCa
 from tests.harness.moto_server import MotoServer, count_actions
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
 
@@ -27,13 +28,21 @@ def terraform_emulator(tmp_path_factory):
     enforced (iam_emulation.py): Terraform (the local environment's fixed key, the accounts' the
     session's) and the tests run with the operator's keys, and a test that assumes one of the roles
     Terraform made is held to that role's policies."""
-    log_path = tmp_path_factory.mktemp("terraform-emulator") / "moto.log"
-    server = MotoServer(log_path=log_path, env={
+    folder = tmp_path_factory.mktemp("terraform-emulator")
+    # HTTPS, as AWS: the buckets' policies refuse plain HTTP to everyone, Terraform included.
+    tls = LocalCa(folder / "tls").server(["127.0.0.1", "localhost"])
+    server = MotoServer(log_path=folder / "moto.log", tls=tls, env={
         "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: f"{os.environ['AWS_ACCESS_KEY_ID']},{LOCAL_ENVIRONMENT_KEY}"}).start()
+    previous_bundle = os.environ.get("AWS_CA_BUNDLE")
+    os.environ["AWS_CA_BUNDLE"] = str(tls.bundle)  # Terraform's AWS provider and boto3 read it
     try:
         yield server
     finally:
         server.stop()
+        if previous_bundle is None:
+            os.environ.pop("AWS_CA_BUNDLE", None)
+        else:
+            os.environ["AWS_CA_BUNDLE"] = previous_bundle
 
 
 @pytest.fixture(scope="session")

@@ -333,11 +333,13 @@ def main() -> None:
     # timers change moto's backends too, so they take the same lock as the requests.
     import iam_emulation
     import moto_gaps
+    import s3_versions
     import web_identity
 
     app = moto_gaps.install(CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK))
     iam_emulation.install(moto_gaps.REQUEST_CONTEXT)
     web_identity.install()
+    s3_versions.install()
     # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
     # busy cores) the development server reset connections after it had answered, so clients
     # retried requests it had already carried out (a duplicate security group rule, a rule

@@ -163,3 +163,18 @@ def test_only_the_service_a_trust_policy_names_gets_a_session_of_its_role(accoun
         monkeypatch.setenv(variable, value)
     caller = role_clients(account.server.endpoint, "instance-only")("sts").get_caller_identity()
     assert caller["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/instance-only/")
+
+
+def test_the_versions_of_a_deleted_key_can_be_removed(account):
+    """What terraform destroy of a versioned bucket with force_destroy sends (s3_versions.py)."""
+    s3 = operator(account.server, "s3")
+    s3.create_bucket(Bucket="versions-probe", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket="versions-probe", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="versions-probe", Key="dags/a.py", Body=b"x")
+    s3.delete_object(Bucket="versions-probe", Key="dags/a.py")
+    listed = s3.list_object_versions(Bucket="versions-probe")
+    entries = [{"Key": entry["Key"], "VersionId": entry["VersionId"]}
+               for entry in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+    assert len(entries) == 2
+    assert not s3.delete_objects(Bucket="versions-probe", Delete={"Objects": entries}).get("Errors")
+    s3.delete_bucket(Bucket="versions-probe")

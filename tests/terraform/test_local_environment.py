@@ -92,10 +92,18 @@ def test_destroy_removes_everything_but_what_it_must_keep(local_environment, app
     refused = applied_local.destroy(check=False)
     assert refused.returncode != 0 and "prevent_destroy" in refused.stdout, refused.stdout[-3000:]
     assert all(address in refused.stdout for address in PROTECTED), refused.stdout[-3000:]
-    # An operator who really means it takes them out of the state first (README of each module).
+    # An operator who really means it takes them out of the state first and deletes them with the
+    # CLI (README of each module), so that a later apply makes them anew.
+    platform = applied_local.outputs()["platform"]
     applied_local.run("state", "rm", *PROTECTED)
     destroy = applied_local.destroy()
     report(f"destroy {destroy.seconds:.0f}s")
+    _client(terraform_emulator, "rds").delete_db_instance(DBInstanceIdentifier="dataplatform-local-airflow-main",
+                                                          SkipFinalSnapshot=True)
+    _client(terraform_emulator, "acm-pca").delete_certificate_authority(CertificateAuthorityArn=platform["pca"]["arn"])
+    # By its id: moto looks the key up by id only here.
+    key_id = platform["secrets"]["kms_key_arn"].rsplit("/", 1)[-1]
+    _client(terraform_emulator, "kms").schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     assert "Destroy complete!" in destroy.stdout
     assert _client(terraform_emulator, "autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"] == []
     buckets = [bucket["Name"] for bucket in _client(terraform_emulator, "s3").list_buckets()["Buckets"]]

@@ -13,25 +13,9 @@ import pytest
 from botocore.credentials import InstanceMetadataFetcher, InstanceMetadataProvider
 from botocore.exceptions import ClientError
 
-from tests.harness.moto_server import MotoServer, free_port
+from tests.integration.strict_iam import ACCOUNT, REGION, operator
 
-REGION = "eu-west-1"
-OPERATOR_KEY = "testing"
-ACCOUNT = "123456789012"
 PARAMETER = "/dataplatform/local/platform"
-
-
-@pytest.fixture(scope="module")
-def strict_moto(tmp_path_factory):
-    server = MotoServer(host="127.0.0.1", imds_port=free_port(), log_path=tmp_path_factory.mktemp("iam") / "moto.log",
-                        env={"INITIAL_NO_AUTH_ACTION_COUNT": "0", "DATAPLATFORM_OPERATOR_ACCESS_KEYS": OPERATOR_KEY})
-    with server:
-        yield server
-
-
-def operator(strict_moto, service):
-    return boto3.client(service, endpoint_url=strict_moto.endpoint, region_name=REGION,
-                        aws_access_key_id=OPERATOR_KEY, aws_secret_access_key=OPERATOR_KEY)
 
 
 def host_policy(ca_arn: str) -> dict:

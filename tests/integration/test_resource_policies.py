@@ -12,27 +12,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.harness.moto_server import MotoServer
 from tests.harness.role_sessions import role_clients
+from tests.integration.strict_iam import ACCOUNT, OPERATOR_KEY, REGION, operator
 
-REGION = "eu-west-1"
-OPERATOR_KEY = "testing"
-ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 VIA_SECRETS_MANAGER = {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}
-
-
-@pytest.fixture(scope="module")
-def strict_moto(tmp_path_factory):
-    server = MotoServer(host="127.0.0.1", log_path=tmp_path_factory.mktemp("policies") / "moto.log",
-                        env={"INITIAL_NO_AUTH_ACTION_COUNT": "0", "DATAPLATFORM_OPERATOR_ACCESS_KEYS": OPERATOR_KEY})
-    with server:
-        yield server
-
-
-def operator(strict_moto, service):
-    return boto3.client(service, endpoint_url=strict_moto.endpoint, region_name=REGION,
-                        aws_access_key_id=OPERATOR_KEY, aws_secret_access_key=OPERATOR_KEY)
 
 
 def refused(call, **kwargs) -> str:

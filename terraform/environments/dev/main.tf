@@ -180,14 +180,14 @@ module "nifi" {
   max_size              = var.nifi_max_size
   desired_capacity      = var.nifi_desired_capacity
   deletion_protection   = var.load_balancer_deletion_protection
-  awx_callback_url      = var.nifi_awx_callback_url != null ? var.nifi_awx_callback_url : local.awx_callback_url
+  awx_callback_url      = var.awx_provisioning_callback && var.nifi_awx_callback_url != null ? var.nifi_awx_callback_url : local.awx_callback_url
   tags                  = local.tags
 }
 
 # A new instance waits in its launch hook until AWX's callback template configured it (awx/README.md,
 # "The provisioning callback"); its named URL depends on AWX's address only.
 locals {
-  awx_callback_url = var.awx_url == null ? null : "${var.awx_url}/api/v2/job_templates/dataplatform-${var.environment}-callback++dataplatform/callback/"
+  awx_callback_url = var.awx_url == null || !var.awx_provisioning_callback ? null : "${var.awx_url}/api/v2/job_templates/dataplatform-${var.environment}-callback++dataplatform/callback/"
 }
 
 # A NiFi node's termination lifecycle action launches its decommission job in AWX (EventBridge API
@@ -233,7 +233,7 @@ module "airflow" {
   max_size              = var.airflow_max_size
   desired_capacity      = var.airflow_desired_capacity
   deletion_protection   = var.load_balancer_deletion_protection
-  awx_callback_url      = var.airflow_awx_callback_url != null ? var.airflow_awx_callback_url : local.awx_callback_url
+  awx_callback_url      = var.awx_provisioning_callback && var.airflow_awx_callback_url != null ? var.airflow_awx_callback_url : local.awx_callback_url
   tags                  = local.tags
   database = {
     instance_class              = var.database_instance_class

@@ -41,8 +41,9 @@ airflow_desired_capacity = 1
 airflow_api_domain_name  = "airflow.dev.dataplatform.internal"
 
 # AWX provisioning callbacks: null calls the template dataplatform-<env>-callback on awx_url.
-nifi_awx_callback_url    = null
-airflow_awx_callback_url = null
+nifi_awx_callback_url     = null
+airflow_awx_callback_url  = null
+awx_provisioning_callback = true
 
 # AWX (https://<awx>, no trailing slash): new instances call its provisioning callback, and
 # EventBridge launches the NiFi decommission job on it. Required outside the sandbox.

@@ -49,6 +49,8 @@ airflow_api_domain_name  = "airflow.local.dataplatform.internal"
 # AWX provisioning callbacks (https://<awx>/api/v2/job_templates/<id>/callback/), null without AWX.
 nifi_awx_callback_url    = null
 airflow_awx_callback_url = null
+# The sandbox's own converge configures its hosts; its AWX stand-in takes no callbacks.
+awx_provisioning_callback = false
 
 # AWX, where EventBridge launches the NiFi decommission job (https://<awx>, no trailing slash); null
 # without AWX. The sandbox sets its AWX stand-in's address (sandbox/awx_standin.py).

@@ -276,6 +276,16 @@ variable "dags_workflow_refs" {
   type        = list(string)
 }
 
+variable "awx_provisioning_callback" {
+  description = "Whether new instances call AWX's provisioning callback at boot (the template dataplatform-<env>-callback on awx_url, or the *_awx_callback_url given). Only the sandbox turns it off: its own converge configures its hosts, and its AWX stand-in launches jobs but takes no callbacks."
+  type        = bool
+
+  validation {
+    condition     = var.environment == "local" || var.awx_provisioning_callback
+    error_message = "awx_provisioning_callback must be true outside the sandbox: an instance nobody configures waits in its launch hook until it is abandoned, and its replacement too."
+  }
+}
+
 variable "awx_url" {
   description = "AWX's base URL (https://<host>, no trailing slash): new instances call its provisioning callback at boot (the template dataplatform-<env>-callback, by its named URL, unless nifi_awx_callback_url or airflow_awx_callback_url name another), and EventBridge launches the NiFi decommission job on it when a node enters its termination lifecycle hook (terraform/modules/lifecycle-events). Null only in the sandbox (local), whose own converge configures its hosts."
   type        = string

@@ -218,11 +218,12 @@ def test_every_job_template_runs_in_the_execution_environment_as_awx_runs_it(san
     jobs = AwxJobs(sandbox, execution_environment_image())
     kinds = [template["kind"] for template in jobs.templates()]
     assert sorted(kinds) == sorted(["site", "nifi", "airflow", "user-certificates", "node-certificates",
-                                    "nifi-users", "nifi-decommission", "callback"]), kinds
+                                    "nifi-users", "nifi-decommission", "callback", "dags"]), kinds
     airflow_host = hosts_of(sandbox, "airflow")[0]["instance_id"]
     timings = []
+    # The DAGs' delivery, as the publisher role, finds the DAGs and Spark jobs the sandbox published.
     for kind, limit in (("site", None), ("nifi", None), ("airflow", None), ("node-certificates", None),
-                        ("user-certificates", None), ("nifi-users", None), ("callback", airflow_host)):
+                        ("user-certificates", None), ("nifi-users", None), ("callback", airflow_host), ("dags", None)):
         started = time.monotonic()
         result = jobs.launch(kind, limit=limit)
         timings.append(f"{kind} {time.monotonic() - started:.0f}s")
@@ -311,8 +312,10 @@ def sandbox_dn(sandbox: Sandbox, user: str) -> str:
     return identity.dn_of_tag(entry["tags"]["dataplatform:subject_dn"])
 
 
+# She names the sandbox's administrator as a reader, as the sandbox's own requests do: her bundle's
+# resource policy refuses everyone else.
 CAROL = ("user: carol\nenv: local\nsubject: {common_name: carol, organizational_unit: Analytics, organization: Platform}\n"
-         "expiry_days: 30\nroles: [viewer]\n")
+         "expiry_days: 30\nroles: [viewer]\nreaders: [\"arn:aws:iam::123456789012:root\"]\n")
 
 
 def test_user_added_then_removed_by_the_certificate_pipeline_without_a_restart(sandbox, tmp_path, report):

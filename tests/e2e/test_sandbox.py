@@ -221,9 +221,8 @@ def test_every_job_template_runs_in_the_execution_environment_as_awx_runs_it(san
                                     "nifi-users", "nifi-decommission", "callback", "dags"]), kinds
     airflow_host = hosts_of(sandbox, "airflow")[0]["instance_id"]
     timings = []
-    # The DAGs' delivery, as the publisher role, finds the DAGs and Spark jobs the sandbox published.
     for kind, limit in (("site", None), ("nifi", None), ("airflow", None), ("node-certificates", None),
-                        ("user-certificates", None), ("nifi-users", None), ("callback", airflow_host), ("dags", None)):
+                        ("user-certificates", None), ("nifi-users", None), ("callback", airflow_host)):
         started = time.monotonic()
         result = jobs.launch(kind, limit=limit)
         timings.append(f"{kind} {time.monotonic() - started:.0f}s")

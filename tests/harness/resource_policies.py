@@ -224,8 +224,9 @@ def _secrets_manager_uses_the_key(request, original, principal, key_arn: str, co
 def _trust_relationship(self, role_arn: str) -> bool:
     role = self.backend.get_role_by_arn(role_arn)
     document = _document(role.assume_role_policy_document) or {}
-    context = {**_context(), "aws:PrincipalArn": principal_of(self._access_key).arn}
-    return policy_conditions.evaluate(document, self._action, principal_of(self._access_key), context) == "Allow"
+    principal = principal_of(self._access_key)
+    context = {**_context(), "aws:PrincipalArn": principal.arn}
+    return policy_conditions.evaluate(document, self._action, principal, context) == "Allow"
 
 
 def operator_refusal(action: str, resource: str, params: dict, account: str, region: str, partition: str) -> str | None:
@@ -234,7 +235,7 @@ def operator_refusal(action: str, resource: str, params: dict, account: str, reg
     principal = operator_principal(account, partition)
     context = _context()
     context["aws:PrincipalArn"] = principal.arn
-    if action in ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity") or action.startswith("sts:"):
+    if action.startswith("sts:"):
         if action == "sts:AssumeRole" and resource.startswith("arn:") and ":role/" in resource:
             return _operator_trust_refusal(resource, principal, account, partition, context)
         return None

@@ -74,10 +74,11 @@ def role_clients(endpoint: str, role_name: str, session_name: str = "contract-te
     operator = boto3.client("iam", endpoint_url=endpoint)
     role = operator.get_role(RoleName=role_name)["Role"]
     service = _trusted_service(role["AssumeRolePolicyDocument"])
-    token = None if service else _workflow_token(role["AssumeRolePolicyDocument"])
+    trust = role["AssumeRolePolicyDocument"]
+    token = None if service or _names_an_account(trust) else _workflow_token(trust)
     if service:
         credentials = _service_session(endpoint, role["Arn"], service)
-    elif token and _trusted_service(role["AssumeRolePolicyDocument"]) is None and not _names_an_account(role["AssumeRolePolicyDocument"]):
+    elif token:
         credentials = boto3.client("sts", endpoint_url=endpoint).assume_role_with_web_identity(
             RoleArn=role["Arn"], RoleSessionName=session_name, WebIdentityToken=token)["Credentials"]
     else:

@@ -44,6 +44,15 @@ def platform_document(env: str, pca_arn: str = "", region: str = REGION) -> dict
                        "spark_logs_uri": f"s3://dataplatform-{env}-logs/spark/"},
         "glue": {"silver_database": f"dataplatform_{env}_silver", "gold_database": f"dataplatform_{env}_gold"},
         "alerts": {"pipeline_topic_arn": f"arn:aws:sns:{region}:123456789012:dataplatform-{env}-pipeline-alerts"},
+        "telemetry": {"metrics_namespace": f"DataPlatform/{env}",
+                      "metric_names": {"nifi_connected_nodes": "NiFiConnectedNodes", "nifi_queued_flowfiles": "NiFiQueuedFlowFiles",
+                                       "nifi_queued_bytes": "NiFiQueuedBytes",
+                                       "nifi_back_pressured_connections": "NiFiBackPressuredConnections",
+                                       "nifi_invalid_or_stopped_processors": "NiFiInvalidOrStoppedProcessors",
+                                       "bronze_records_ingested": "BronzeRecordsIngested",
+                                       "bronze_newest_object_age": "BronzeNewestObjectAgeSeconds",
+                                       "dag_run_failed": "DagRunFailed", "dag_run_late": "DagRunLate"},
+                      "log_groups": {"nifi": f"/dataplatform/{env}/nifi", "airflow": f"/dataplatform/{env}/airflow"}},
     }
     for key in PLATFORM_KEYS:
         node = document

@@ -144,6 +144,7 @@ module "iam" {
   nifi_asg_name           = local.nifi_asg_name
   airflow_asg_name        = local.airflow_asg_name
   log_group_names         = module.monitoring.log_group_names
+  metrics_namespace       = module.monitoring.metrics.namespace
   processing              = module.processing.application
   github_repository       = var.github_repository
   ssh_user_ca_secret_arn  = module.ssh_user_ca.secret_arn
@@ -297,6 +298,11 @@ module "platform_parameter" {
   }
   alerts = {
     pipeline_topic_arn = module.monitoring.pipeline_alerts_topic_arn
+  }
+  telemetry = {
+    metrics_namespace = module.monitoring.metrics.namespace
+    metric_names      = { for key, metric in module.monitoring.metrics.metrics : key => metric.name }
+    log_groups        = module.monitoring.log_group_names
   }
 }
 

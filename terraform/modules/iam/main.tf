@@ -93,6 +93,19 @@ data "aws_iam_policy_document" "host" {
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${each.value.log_group_name}:*"]
   }
 
+  # PutMetricData takes no resource; its namespace is the only thing IAM can hold it to, so a host
+  # publishes its environment's metrics and nothing in another's (or AWS's own) namespace.
+  statement {
+    sid       = "PublishPlatformMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace]
+    }
+  }
+
   statement {
     sid     = "ReadOwnSecrets"
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]

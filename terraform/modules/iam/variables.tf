@@ -56,6 +56,16 @@ variable "log_group_names" {
   })
 }
 
+variable "metrics_namespace" {
+  description = "The CloudWatch namespace of the platform's metrics (the monitoring module's metrics.namespace): the only one the host roles may publish to."
+  type        = string
+
+  validation {
+    condition     = can(regex("^DataPlatform/", var.metrics_namespace))
+    error_message = "metrics_namespace must be the platform's namespace, DataPlatform/<env>."
+  }
+}
+
 variable "processing" {
   description = "The EMR Serverless application Airflow submits Spark jobs to and the job role it passes, or null when processing is off."
   type = object({

@@ -57,6 +57,14 @@ locals {
     alerts = {
       pipeline_topic_arn = var.alerts.pipeline_topic_arn
     }
+    telemetry = {
+      metrics_namespace = var.telemetry.metrics_namespace
+      metric_names      = var.telemetry.metric_names
+      log_groups = {
+        nifi    = var.telemetry.log_groups.nifi
+        airflow = var.telemetry.log_groups.airflow
+      }
+    }
   }
 }
 

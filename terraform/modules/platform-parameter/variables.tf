@@ -104,6 +104,18 @@ variable "alerts" {
   })
 }
 
+variable "telemetry" {
+  description = "Where the hosts and the DAGs send what they observe: the CloudWatch namespace of the platform's metrics, each metric's name by its key in the metrics contract, and the log group each kind of host ships to (the monitoring module's metrics and log_group_names outputs)."
+  type = object({
+    metrics_namespace = string
+    metric_names      = map(string)
+    log_groups = object({
+      nifi    = string
+      airflow = string
+    })
+  })
+}
+
 variable "secrets" {
   description = "How the platform's secrets are kept: the KMS key every secret under dataplatform/<env>/ is encrypted with, and the cert issuer role, the only other reader of a user's certificate secret."
   type = object({

@@ -55,6 +55,10 @@ PLATFORM_KEYS = (
     "glue.silver_database",
     "glue.gold_database",
     "alerts.pipeline_topic_arn",
+    "telemetry.metrics_namespace",
+    "telemetry.metric_names",
+    "telemetry.log_groups.nifi",
+    "telemetry.log_groups.airflow",
 )
 
 # Keys whose value is null where the environment's switch leaves out what they name

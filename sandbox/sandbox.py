@@ -2,6 +2,7 @@
 
     python -m sandbox up       # moto, terraform apply, podman hosts, site.yml, summary
     python -m sandbox status   # the summary again
+    python -m sandbox logs nifi --follow   # the hosts' logs, as CloudWatch Logs holds them
     python -m sandbox env      # shell exports for ansible-playbook, terraform, aws against it
     python -m sandbox user-bundle <user>   # a user's PKCS#12 and password, into .sandbox/users/
     python -m sandbox down     # remove every container, process and file it made
@@ -77,7 +78,7 @@ from tests.harness import package_cache  # noqa: E402
 from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
 from tests.harness import host_boot  # noqa: E402
 from sandbox.awx_jobs import execution_environment_image  # noqa: E402
-from sandbox import certificate_pipeline, ingest, nifi_distribution  # noqa: E402
+from sandbox import certificate_pipeline, ingest, nifi_distribution, telemetry  # noqa: E402
 from sandbox.load_balancers import LoadBalancerError, LoadBalancerStandIn, read_listeners  # noqa: E402
 from tests.harness.local_tls import LocalCa  # noqa: E402
 from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE  # noqa: E402
@@ -736,6 +737,7 @@ class Sandbox:
                 lines.append(f"  node           https://{instance['private_dns_name']}:{NIFI_HTTPS_PORT}/nifi"
                              f"  ({instance['private_ip_address']})")
         lines += ingest.summary_lines(self, document)
+        lines += telemetry.summary_lines(document)
         airflow = [instance for instance in instances if instance["role"] == "airflow"]
         lines += ["", "Airflow:", f"  api-server     {self.airflow_url(document)}  (user admin; through the load "
                                     f"balancer, whose certificate the platform's CA issued: {self.shown(self.load_balancers.ca_file)})"]
@@ -913,6 +915,11 @@ def main(argv: list[str] | None = None) -> None:
     bundle = commands.add_parser("user-bundle", help="write a user's PKCS#12 bundle and its password")
     bundle.add_argument("user")
     commands.add_parser("down", help="remove everything the sandbox made")
+    logs = commands.add_parser("logs", help="print a log group's lines (a stream per host), as aws logs tail does")
+    logs.add_argument("role", choices=["nifi", "airflow"], help="whose log group")
+    logs.add_argument("--since", default="10m", help="how far back to start, such as 30s, 10m, 2h (default 10m)")
+    logs.add_argument("--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument("--host", help="one instance's stream (its instance id)")
     orders = commands.add_parser("pipeline", help="post sample orders to NiFi's ingest flow and run the orders pipeline DAG "
                                                   "for their date")
     orders.add_argument("--orders", type=int, default=40, help="how many valid orders (one malformed record is added)")
@@ -933,6 +940,12 @@ def main(argv: list[str] | None = None) -> None:
             print(sandbox.summary())
         elif args.command == "env":
             print(sandbox.shell_exports())
+        elif args.command == "logs":
+            group = sandbox.platform_document()["telemetry"]["log_groups"][args.role]
+            try:
+                telemetry.tail(sandbox.client("logs"), group, args.since, args.follow, args.host)
+            except KeyboardInterrupt:
+                pass
         elif args.command == "pipeline":
             from sandbox import pipeline
 

@@ -15,9 +15,11 @@ ssh_admin_cidr_blocks   = []
 # the emulator's Secrets Manager.
 ssh_user_ca_public_keys = []
 
-log_retention_days          = 7
-kms_deletion_window_in_days = 7
-force_destroy_buckets       = true
+log_retention_days = 7
+# Two minutes rather than ten: the e2e tier stops NiFi on a node and waits for the alarm.
+nifi_disconnected_node_alarm_minutes = 2
+kms_deletion_window_in_days          = 7
+force_destroy_buckets                = true
 lake_layers = {
   bronze = { expire_after_days = 7, noncurrent_versions_expire_after_days = 1 }
   silver = { expire_after_days = 7, noncurrent_versions_expire_after_days = 1 }

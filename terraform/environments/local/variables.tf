@@ -91,6 +91,12 @@ variable "log_retention_days" {
   type        = number
 }
 
+variable "nifi_disconnected_node_alarm_minutes" {
+  description = "Minutes a NiFi instance may be in service without being connected to the cluster before the alarm is raised (the monitoring module's variable)."
+  type        = number
+  default     = 10
+}
+
 variable "kms_deletion_window_in_days" {
   description = "Days a scheduled deletion of the environment's KMS key waits (7 to 30)."
   type        = number

@@ -112,14 +112,15 @@ module "processing" {
 module "monitoring" {
   source = "../../modules/monitoring"
 
-  environment                     = var.environment
-  kms_key_arn                     = module.kms.key_arn
-  log_retention_days              = var.log_retention_days
-  s3_access_log_bucket            = module.s3_datalake.access_log_bucket_name
-  lb_access_log_expire_after_days = var.log_retention_days
-  force_destroy                   = var.force_destroy_buckets
-  alarm_email_addresses           = var.alarm_email_addresses
-  pipeline_alert_email_addresses  = var.pipeline_alert_email_addresses
+  environment                          = var.environment
+  kms_key_arn                          = module.kms.key_arn
+  log_retention_days                   = var.log_retention_days
+  nifi_disconnected_node_alarm_minutes = var.nifi_disconnected_node_alarm_minutes
+  s3_access_log_bucket                 = module.s3_datalake.access_log_bucket_name
+  lb_access_log_expire_after_days      = var.log_retention_days
+  force_destroy                        = var.force_destroy_buckets
+  alarm_email_addresses                = var.alarm_email_addresses
+  pipeline_alert_email_addresses       = var.pipeline_alert_email_addresses
   auto_scaling_groups = {
     nifi    = { name = module.nifi.asg_name, min_size = var.nifi_min_size }
     airflow = { name = module.airflow.asg_name, min_size = var.airflow_min_size }

@@ -1,4 +1,5 @@
-"""The airflow role's login (FAB with an OpenID Connect provider) and its metadata database TLS.
+"""The airflow role's login (FAB with an OpenID Connect provider), its metadata database TLS and
+the variables of the DAGs' metrics.
 
 The checks and the templates run as a converge runs them: ansible-playbook includes the role's
 ``check_login`` entry point (argument specs, then the asserts) on local hosts, one per case, and
@@ -38,6 +39,7 @@ PLATFORM = {
                    "spark_artifacts_uri": "s3://a/spark/", "spark_logs_uri": "s3://l/spark/"},
     "glue": {"silver_database": "silver", "gold_database": "gold"},
     "alerts": {"pipeline_topic_arn": "arn:aws:sns:eu-west-1:111111111111:alerts"},
+    "telemetry": {"metrics_namespace": "DataPlatform/dev", "metric_names": {"dag_run_failed": "DagRunFailed"}},
 }
 LOGIN = {
     "provider": "oidc",
@@ -262,6 +264,15 @@ def test_rds_is_verified_against_the_rds_bundle_and_the_sandbox_keeps_require(co
     sandbox = json.loads((tmp_path / "sandbox.json").read_text())
     assert "--sslmode require" in sandbox["uri_command"] and "--sslrootcert" not in sandbox["uri_command"]
     assert "PGSSLROOTCERT" not in sandbox["environment"]
+
+
+def test_the_dags_metrics_variables_come_from_the_platform_document(converged):
+    """dags/dataplatform_dags/metrics.py reads the namespace, and each metric's name by its key
+    as a JSON object (airflow.env writes a mapping as JSON)."""
+    tmp_path, _ = converged
+    environment = json.loads((tmp_path / "dev_with_idp.json").read_text())["environment"]
+    assert environment["AIRFLOW_VAR_DATAPLATFORM_METRICS_NAMESPACE"] == "DataPlatform/dev"
+    assert environment["AIRFLOW_VAR_DATAPLATFORM_METRIC_NAMES"] == {"dag_run_failed": "DagRunFailed"}
 
 
 def test_the_rds_bundle_is_amazon_rds_root_cas_valid_for_the_accounts_region():

@@ -18,6 +18,10 @@ that exists changes nothing, so a rerun for the same date (a retry, a clear) giv
 tables. Each task is retried twice; a task that still fails alerts the platform's pipeline topic
 (SNS), and so does a run still unfinished six hours after it started (``dagrun_timeout``).
 
+Each finished run publishes ``DagRunFailed`` (1 or 0) and ``DagRunLate`` 0 to CloudWatch, and a run
+still unfinished two hours after it was queued (``RUN_DEADLINE``) publishes ``DagRunLate`` 1: the
+alarms ``<name>-dag-orders_pipeline-failed`` and ``-late`` read them (``dataplatform_dags.metrics``).
+
 Everything account-specific comes from the Airflow variables the airflow role defines from the
 platform document (``dataplatform_*``), so the file is the same in every environment. The Spark
 package and its entry scripts are published to ``dataplatform_spark_artifacts_uri`` with the DAGs
@@ -36,11 +40,18 @@ from airflow.providers.amazon.aws.hooks.sns import SnsHook
 from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.sdk import DAG, CronDataIntervalTimetable, Variable, task
+from dataplatform_dags import metrics
 
 DATASET = "orders"
 GOLD_TABLE = "daily_customer_totals"
 INGESTION_DATE = "{{ ds }}"
 BRONZE_PREFIX = f"{DATASET}/ingestion_date={INGESTION_DATE}/"
+# Six hours after a run started it should be long done: later is an incident, and the run fails.
+RUN_TIMEOUT = timedelta(hours=6)
+# The day's gold tables are due two hours after the run was queued (00:00 UTC): a run still
+# unfinished then is late, which says so hours before the timeout fails it. Its bronze sensor alone
+# may wait four hours for a partition that does not come.
+RUN_DEADLINE = timedelta(hours=2)
 
 
 def spark_job(task_id: str, script: str, arguments: list[str]) -> EmrServerlessStartJobOperator:
@@ -117,9 +128,11 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    # Six hours after a run started it should be long done: later is an incident.
-    dagrun_timeout=timedelta(hours=6),
-    on_failure_callback=alert_failure,
+    dagrun_timeout=RUN_TIMEOUT,
+    deadline=metrics.late_run_alert(RUN_DEADLINE),
+    # Each callback runs on its own: a failed publication does not keep the alert from the topic.
+    on_failure_callback=[alert_failure, metrics.report_run_failed],
+    on_success_callback=metrics.report_run_succeeded,
     default_args={
         # The first retry waits the environment's [core] default_task_retry_delay (the airflow role's
         # airflow_task_retry_delay_seconds: 5 minutes in an account), the second twice that.

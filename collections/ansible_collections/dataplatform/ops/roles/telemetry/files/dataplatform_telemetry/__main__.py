@@ -1,4 +1,4 @@
-"""python3 -m dataplatform_telemetry --config /etc/dataplatform/telemetry.json"""
+"""python3 -m dataplatform_telemetry --config /etc/dataplatform-telemetry/config.json"""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def main(argv=None) -> int:
     parser.add_argument("--config", required=True, help="the agent's JSON settings (written by the telemetry role)")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    # The SDK says at INFO where it found credentials and endpoints, at every client's creation.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     with open(arguments.config, encoding="utf-8") as handle:
         settings = json.load(handle)
     # The SDK's standard retries cover a throttled or dropped call; the agent's own back-off the rest.

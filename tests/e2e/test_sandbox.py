@@ -193,12 +193,18 @@ def test_second_converge_changes_nothing(sandbox, report):
     assert nifi_pids(nodes) == pids, "a converge that changed nothing restarted NiFi"
 
 
+TELEMETRY_WRITES = {"logs:PutLogEvents", "logs:CreateLogStream", "monitoring:PutMetricData"}
+
+
 def test_check_diff_changes_nothing_and_calls_no_mutating_api(sandbox):
     sandbox.moto().clear_requests()
     result = site(sandbox, "--check", "--diff")
     hosts = recap(result.stdout)
     assert hosts and all(counts["changed"] == 0 for counts in hosts.values()), (hosts, changed_tasks(result.stdout))
-    actions = set(count_actions(sandbox.moto().requests()))
+    # The hosts' telemetry agents write their logs and metrics all along, whatever the converge does.
+    converge = [request for request in sandbox.moto().requests()
+                if request.get("source") in ("127.0.0.1", "") or f"{request['service']}:{request['action']}" not in TELEMETRY_WRITES]
+    actions = set(count_actions(converge))
     assert actions, "the check run made no AWS request at all"
     mutating = sorted(action for action in actions if not READ_ONLY_ACTION.match(action.partition(":")[2]))
     assert not mutating, mutating
@@ -563,8 +569,9 @@ def _instance_credentials(sandbox: Sandbox, host: dict) -> dict:
 def test_each_host_calls_aws_as_its_instance_role_and_is_refused_what_it_must_not_do(sandbox):
     """IAM is enforced in the sandbox: a host's calls carry its instance profile role's credentials
     (the sample DAG above ran with the Airflow host's), and that role is refused issuing a
-    certificate, writing a secret, deleting from gold (and a NiFi host from bronze) and completing a
-    lifecycle action."""
+    certificate, writing a secret, deleting from gold (and a NiFi host from bronze), completing a
+    lifecycle action, writing another service's or environment's log group and publishing another
+    environment's metrics."""
     document = sandbox.platform_document()
     s3 = sandbox.client("s3")
     s3.put_object(Bucket=document["buckets"]["gold"], Key="e2e/kept.parquet", Body=b"rows")
@@ -594,6 +601,13 @@ def test_each_host_calls_aws_as_its_instance_role_and_is_refused_what_it_must_no
             "complete a lifecycle action": lambda: client("autoscaling").complete_lifecycle_action(
                 AutoScalingGroupName=host["asg"], LifecycleHookName="launch", InstanceId=host["instance_id"],
                 LifecycleActionResult="CONTINUE"),
+            "write another service's log group": lambda: client("logs").put_log_events(
+                logGroupName=document["telemetry"]["log_groups"]["airflow" if role == "nifi" else "nifi"],
+                logStreamName=host["instance_id"], logEvents=[{"timestamp": int(time.time() * 1000), "message": "forged"}]),
+            "write another environment's log group": lambda: client("logs").create_log_stream(
+                logGroupName=f"/dataplatform/dev/{role}", logStreamName=host["instance_id"]),
+            "publish another environment's metrics": lambda: client("cloudwatch").put_metric_data(
+                Namespace="DataPlatform/dev", MetricData=[{"MetricName": "NiFiConnectedNodes", "Value": 3.0}]),
         }
         for what, call in refusals.items():
             with pytest.raises(ClientError) as refused:

@@ -11,7 +11,10 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   ``acm-pca`` (the ``CertificateAuthorityArn``), ``secretsmanager`` (the secret's full ARN, with
   its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
   pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
-  group or stream), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one instance)
+  stream ``…:log-group:<name>:log-stream:<stream>`` of an action naming one, such as PutLogEvents and
+  CreateLogStream, else ``…:log-group:<name>:*``, which a policy granting ``log-group:<name>:*`` matches,
+  as in AWS; the group by ``logGroupName`` or ``logGroupIdentifier``), ``kms`` (the key's ARN),
+  ``ec2`` (the instance, for actions on one instance)
   ``emr-serverless`` (the application or job run, from the REST path), ``glue`` (the table of a
   table or partition action, the database of a database action, else the catalog), ``sns`` (the
   topic) and ``iam`` (the instance
@@ -20,7 +23,9 @@ role's permissions boundary. Four emulations make the sandbox fail where an acco
   keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
   PutRolePermissionsBoundary, the role's present one for Put/Delete/Attach/DetachRolePolicy),
   ``iam:PolicyARN`` and ``iam:AWSServiceName``; for ACM Private CA's IssueCertificate,
-  ``acm-pca:TemplateArn`` (acmpca_conditions.py); for tag writes, ``aws:TagKeys`` (tag_conditions.py). S3's HeadBucket is authorized
+  ``acm-pca:TemplateArn`` (acmpca_conditions.py); for tag writes, ``aws:TagKeys`` (tag_conditions.py); for
+  CloudWatch's PutMetricData, ``cloudwatch:namespace`` (cloudwatch_iam.py, which also names CloudWatch's
+  actions ``cloudwatch:…`` rather than by their signing name ``monitoring``). S3's HeadBucket is authorized
   as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
   DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
   reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
@@ -68,9 +73,10 @@ import urllib.parse
 import uuid
 
 try:
-    from tests.harness import acmpca_conditions, resource_policies, tag_conditions
+    from tests.harness import acmpca_conditions, cloudwatch_iam, resource_policies, tag_conditions
 except ImportError:  # the moto server's own module (moto_server.py runs with tests/harness on its path)
     import acmpca_conditions
+    import cloudwatch_iam
     import resource_policies
     import tag_conditions
 
@@ -151,9 +157,11 @@ def resource_arn(service: str, action: str, params: dict, path: str, account: st
             return "*"
         return lookup("autoscaling-group", group) or f"{prefix}:autoScalingGroup:*:autoScalingGroupName/{group}"
     if service == "logs":
-        group = _first(params, "logGroupName")
+        group = _first(params, "logGroupName", "logGroupIdentifier")
         if not group:
             return "*"
+        # logGroupIdentifier may be the group's ARN (with or without the ":*" DescribeLogGroups shows).
+        group = group.split(":log-group:", 1)[-1].removesuffix(":*")
         stream = _first(params, "logStreamName")
         return f"{prefix}:log-group:{group}" + (f":log-stream:{stream}" if stream else ":*")
     if service == "kms":
@@ -355,7 +363,8 @@ def _authorize(original):
             context.update(iam_condition_keys(self._get_action(), _request_params(self),
                                               lambda role: lookup("iam-role-boundary", role)))
         if context is not None:
-            for condition_keys in (acmpca_conditions.condition_keys, tag_conditions.condition_keys):
+            for condition_keys in (acmpca_conditions.condition_keys, tag_conditions.condition_keys,
+                                   cloudwatch_iam.condition_keys):
                 context.update(condition_keys(_service_of(self.headers), self._get_action(), _request_params(self)))
         with _answered_in_the_services_protocol(self.headers):
             return original(self, iam_request_cls, resource)

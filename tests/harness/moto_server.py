@@ -6,7 +6,8 @@ Run it as a program (the sandbox does)::
 
 or start it from Python with :class:`MotoServer` (the test fixtures do). Besides moto's own API,
 the server answers ``GET /_dataplatform/requests`` with every AWS request it has served, as JSON
-``[{"service": "autoscaling", "action": "DescribeAutoScalingGroups", "status": 200, ...}]``, and
+``[{"service": "autoscaling", "action": "DescribeAutoScalingGroups", "status": 200, ...}]`` (with the
+notifications CloudWatch's alarms publish to SNS topics, cloudwatch_alarms.py), and
 ``DELETE /_dataplatform/requests`` clears that list. Tests use it to prove API budgets
 ("a cached run makes zero calls") against a real server over HTTP.
 """
@@ -81,7 +82,10 @@ def describe_request(environ: dict, body: bytes) -> dict:
     if action is None:
         # REST protocols (S3 and others): the method and the path are the action.
         action = f"{method} {path}"
-    described = {"service": service, "action": action, "method": method, "path": path}
+    # Where the request came from: the controller (loopback) or a host (its address), so a test can
+    # tell the converge's calls from those the hosts' own agents make all along.
+    described = {"service": service, "action": action, "method": method, "path": path,
+                 "source": environ.get("REMOTE_ADDR", "")}
     if target and body:
         try:
             document = json.loads(body)
@@ -172,6 +176,11 @@ class CountingMiddleware:
                 self.answers.clear()
         with self.backend_lock:
             return list(self.app(environ, start_response))
+
+    def record(self, entry: dict) -> None:
+        """Appends a request the server's own emulation made (an alarm's notification) to the log."""
+        with self.lock:
+            self.requests.append(entry)
 
     def _serve_requests(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "DELETE":
@@ -281,6 +290,11 @@ class MotoServer:
         """Every API destination invocation since the last reset (moto_events.py's record)."""
         return json.loads(self._call("GET", "/_dataplatform/api-destination-invocations"))
 
+    def alarm_deliveries(self) -> list[dict]:
+        """Every notification of an alarm's state change since the last reset, refused ones too
+        (cloudwatch_alarms.py; the delivered ones are also in :meth:`requests`)."""
+        return json.loads(self._call("GET", "/_dataplatform/alarm-deliveries"))
+
     def emr_serverless_job_runs(self) -> list[dict]:
         """Every EMR Serverless job run since the last reset, with its driver's output (moto_emr_serverless.py)."""
         return json.loads(self._call("GET", "/_dataplatform/emr-serverless/job-runs"))
@@ -331,15 +345,24 @@ def main() -> None:
 
     # APIs moto lacks, emulated in this process (see moto_gaps.py for what each one checks); its
     # timers change moto's backends too, so they take the same lock as the requests.
+    import autoscaling_metrics
+    import cloudwatch_alarms
+    import cloudwatch_iam
     import iam_emulation
     import moto_gaps
     import s3_versions
     import web_identity
 
-    app = moto_gaps.install(CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK))
+    counting = CountingMiddleware(DomainDispatcherApplication(create_backend_app), moto_gaps.BACKEND_LOCK)
+    app = moto_gaps.install(counting)
     iam_emulation.install(moto_gaps.REQUEST_CONTEXT)
+    cloudwatch_iam.install()
     web_identity.install()
     s3_versions.install()
+    autoscaling_metrics.install()
+    # Alarms are evaluated under the same lock; their notifications go to the request log.
+    app = cloudwatch_alarms.install(app, moto_gaps.BACKEND_LOCK, counting.record,
+                                    sources=(autoscaling_metrics.publish,))
     # cheroot, not werkzeug's development server: under load (a parallel terraform apply on two
     # busy cores) the development server reset connections after it had answered, so clients
     # retried requests it had already carried out (a duplicate security group rule, a rule

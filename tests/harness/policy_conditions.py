@@ -3,15 +3,18 @@
 One evaluator for every policy the emulation reads: identity policies (moto_gaps hands moto's
 statements to :func:`statement_applies`), trust policies (an EMR Serverless execution role's,
 a role's on ``sts:AssumeRole`` and ``sts:AssumeRoleWithWebIdentity``) and resource policies (a
-bucket's, a secret's, a key's: resource_policies.py).
+bucket's, a secret's, a key's: resource_policies.py; a topic's and a key's for CloudWatch's alarm
+notifications: alarm_notifications.py).
 
 * **Conditions.** A statement applies only when each of its conditions holds, Allow and Deny
   alike. Evaluated: ``String(Not)Equals``, ``String(Not)Like``, ``Bool``, ``Arn(Not)Equals``,
   ``Arn(Not)Like`` (each also ``…IfExists``), ``ForAnyValue:``/``ForAllValues:`` over a key with
   several values, and ``Null``. A key absent from the request makes a positive operator false
-  and a negated one true, as AWS documents it (``…IfExists`` makes both true). A statement with any other
+  and a negated one true, as AWS documents it (``…IfExists`` makes both true). Key names are
+  compared without case, as AWS compares them. A statement with any other
   operator is read the stricter way: it applies when it denies, not when it allows.
-* **Principals.** ``*``; an ``AWS`` entry naming the principal's ARN, its role (for a role
+* **Principals.** ``*`` (also as ``{"AWS": "*"}``, which AWS reads alike: any principal, a service's
+  too); an ``AWS`` entry naming the principal's ARN, its role (for a role
   session), or its account (``arn:aws:iam::<account>:root`` or the bare account id), which is
   the account delegating to its IAM policies; a ``Service``; a ``Federated`` identity provider.
   ``NotPrincipal`` is read the stricter way, like an unknown operator.
@@ -74,10 +77,13 @@ def condition_holds(operator: str, expected, actual) -> bool | None:
 
 
 def statement_applies(statement: dict, context: dict) -> bool:
-    """Whether the statement's conditions hold for the request's context keys."""
-    for operator, pairs in (statement.get("Condition") or {}).items():
+    """Whether the statement's conditions hold for the request's context keys (whose names AWS
+    compares without case: a topic's default policy names ``AWS:SourceOwner``)."""
+    conditions = statement.get("Condition") or {}
+    folded = {key.lower(): value for key, value in context.items()} if conditions else {}
+    for operator, pairs in conditions.items():
         for key, expected in pairs.items():
-            holds = condition_holds(operator, expected, context.get(key))
+            holds = condition_holds(operator, expected, context.get(key, folded.get(key.lower())))
             if holds is None:
                 return statement.get("Effect") == "Deny"
             if not holds:
@@ -119,8 +125,8 @@ def principal_matches(statement: dict, principal: Principal) -> bool | None:
     named = statement.get("Principal")
     if named is None:
         return True  # an identity policy: its principal is whoever holds it
-    if named == "*":
-        return True
+    if named == "*" or "*" in _listed(named.get("AWS")):
+        return True  # {"AWS": "*"} is everyone, as "*" is: services too (a topic's default policy)
     return any(_names(str(entry), principal) for entry in _listed(named.get(principal.kind)))
 
 

@@ -235,3 +235,11 @@ def daily_totals(orders: list[dict]) -> dict[tuple[str, str], tuple[int, Decimal
         count, total = totals.get((order["customer_id"], order["currency"]), (0, 0))
         totals[(order["customer_id"], order["currency"])] = (count + 1, total + Decimal(order["amount"]))
     return totals
+
+
+def alarm_notices(sandbox, alarm: dict, topic: str) -> list[dict]:
+    """The alarm's notifications that reached the topic, in the server's request log: the emulation
+    publishes them as cloudwatch.amazonaws.com, where the topic's and its key's policies allow it."""
+    return [request for request in sandbox.moto().requests()
+            if (request["service"], request["action"]) == ("sns", "Publish") and request.get("status") == 200
+            and request.get("params", {}).get("TopicArn") == topic and request.get("source_arn") == alarm["AlarmArn"]]

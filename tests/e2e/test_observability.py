@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from sandbox.sandbox import Sandbox
-from tests.e2e.instruments import NIFI_CONF, hosts_of, read_file, ssh_run
+from tests.e2e.instruments import NIFI_CONF, alarm_notices, hosts_of, read_file, ssh_run
 from tests.harness.podman_hosts import podman
 
 pytestmark = pytest.mark.sandbox_phase(1)
@@ -115,9 +115,7 @@ def test_nifi_stopped_on_a_node_raises_the_disconnected_node_alarm_and_alerts_th
               timeout=minutes * 60 + 150, interval=5)
         raised = time.monotonic() - stopped
         (topic,) = alarm["AlarmActions"]
-        notices = until(lambda: [request for request in sandbox.moto().requests()
-                                 if request["service"] == "sns" and request["action"] == "Publish"
-                                 and request.get("params", {}).get("TopicArn") == topic], timeout=60)
+        notices = until(lambda: alarm_notices(sandbox, alarm, topic), timeout=60)
     finally:
         ssh_run(sandbox, victim["private_ip_address"], "sudo", "systemctl", "start", "nifi")
     report(f"NiFi stopped on {victim['instance_id']}: {alarm_name} in ALARM after {raised:.0f}s "

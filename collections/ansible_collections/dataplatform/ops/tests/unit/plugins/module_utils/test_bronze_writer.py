@@ -54,5 +54,11 @@ def test_a_write_sends_the_body_with_its_md5():
             sent.update(arguments)
             return {"ETag": '"abc"'}
 
-    assert bronze_writer.put(Recording(), "b", "k", b'{"a": 1}\n') == {"s3.bucket": "b", "s3.key": "k", "s3.etag": "abc"}
+    assert bronze_writer.put(Recording(), "b", "k", b'{"a": 1}\n') == {
+        "s3.bucket": "b", "s3.key": "k", "s3.etag": "abc", "record.count": "1"}
     assert sent["ContentMD5"] == bronze_writer.content_md5(b'{"a": 1}\n')
+
+
+def test_record_count_is_the_non_blank_lines_malformed_ones_included():
+    assert bronze_writer.record_count(b'{"a": 1}\nnot json\n\n{"b": 2}') == 3
+    assert bronze_writer.record_count(b"") == 0

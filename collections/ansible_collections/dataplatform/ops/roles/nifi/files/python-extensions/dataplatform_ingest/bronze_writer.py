@@ -50,9 +50,15 @@ _PERMANENT_CODES = {"NoSuchBucket", "InvalidBucketName", "InvalidArgument", "Inv
                     "KeyTooLongError", "EntityTooLarge", "InvalidDigest", "BadDigest"}
 
 
+def record_count(body: bytes) -> int:
+    """The records of a JSON-lines object: its lines that are not blank (a malformed one counts)."""
+    return sum(1 for line in body.split(b"\n") if line.strip())
+
+
 def put(client, bucket: str, key: str, body: bytes) -> dict:
     """Writes one object; the same key written twice holds the same bytes (a retry after a write
-    whose answer was lost lands once). Raises BronzeWriteError."""
+    whose answer was lost lands once). Returns the attributes of the written FlowFile; raises
+    BronzeWriteError."""
     from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=import-outside-toplevel
 
     try:
@@ -64,4 +70,6 @@ def put(client, bucket: str, key: str, body: bytes) -> dict:
         raise BronzeWriteError(message, retryable=code not in _PERMANENT_CODES) from None
     except BotoCoreError as error:
         raise BronzeWriteError(f"writing s3://{bucket}/{key} failed: {error}", retryable=True) from None
-    return {"s3.bucket": bucket, "s3.key": key, "s3.etag": answer.get("ETag", "").strip('"')}
+    # record.count feeds the flow's counter of records written to bronze (BronzeRecordsIngested).
+    return {"s3.bucket": bucket, "s3.key": key, "s3.etag": answer.get("ETag", "").strip('"'),
+            "record.count": str(record_count(body))}

@@ -30,8 +30,10 @@ def _client(emulator, service):
 
 
 def _leaf_paths(document, prefix=""):
+    """Every key's dotted path; a key PLATFORM_KEYS names is a leaf even where its value is a map
+    (telemetry.metric_names)."""
     for key, value in document.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and f"{prefix}{key}" not in PLATFORM_KEYS:
             yield from _leaf_paths(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}"

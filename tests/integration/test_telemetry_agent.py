@@ -4,6 +4,7 @@ instance's stream once, in order, across rotation, restart and a failed write, a
 from __future__ import annotations
 
 import os
+import time
 
 import boto3
 import pytest
@@ -95,3 +96,21 @@ def test_secrets_are_replaced_before_they_leave(log_group, tmp_path):
     for secret in ("s3cr3tValue1", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "eyJhbGciOiJIUzI1NiJ9"):
         assert secret not in stream
     assert "keystorePasswd=[REDACTED] starting" in stream
+
+
+def test_the_loop_waits_between_retries_instead_of_spinning(log_group, tmp_path):
+    """While a batch waits for its retry, the agent sleeps until the next flush: its CPU stays
+    near nothing through an outage."""
+    import threading
+
+    (tmp_path / "app.log").write_text("waiting\n")
+    shipper = agent(tmp_path, logs=client("logs", endpoint="http://127.0.0.1:9"))
+    shipper.flush_seconds = 0.5
+    cpu_before = time.process_time()
+    runner = threading.Thread(target=shipper.run_loop, daemon=True)
+    runner.start()
+    time.sleep(3)
+    shipper.stop()
+    runner.join(timeout=5)
+    assert shipper.failures >= 1 and shipper.pending_batch
+    assert time.process_time() - cpu_before < 1.0

@@ -82,6 +82,7 @@ class Agent:
         self.nifi = NiFiReader(metrics["nifi"]) if metrics.get("nifi") else None
         self.nifi_dimensions = (metrics.get("nifi") or {}).get("dimensions", {})
         self.pending_batch: list = []
+        self.last_batch_full = False
         self.failures = 0
         self.retry_at = 0.0
         self.next_metrics = time.monotonic()
@@ -94,11 +95,16 @@ class Agent:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         LOG.info("shipping to %s/%s", self.settings["log_group"], self.settings["log_stream"])
+        self.run_loop()
+
+    def run_loop(self) -> None:
         while not self.stopping:
             started = time.monotonic()
-            self.ship_once()
+            backlog = self.ship_once() and self.last_batch_full
             self.metrics_once()
-            if not self.pending_batch:
+            # A full batch means more is waiting (a backlog after an outage): send on at once.
+            # Otherwise, and while a failed batch waits for its retry, wait for the next flush.
+            if not backlog:
                 self._wait(self.flush_seconds - (time.monotonic() - started))
         # What was read and not yet accepted is read again at the next start, from the checkpoint.
         for source in self.sources:
@@ -127,6 +133,8 @@ class Agent:
         if rejected:
             LOG.warning("CloudWatch Logs rejected part of a batch: %s", rejected)
         self.checkpoints.advance(positions_after(self.pending_batch))
+        self.last_batch_full = (len(self.pending_batch) >= MAX_BATCH_EVENTS
+                                or sum(event_size(event.message) for event in self.pending_batch) > MAX_BATCH_BYTES // 2)
         self.pending_batch = []
         self._recovered()
         return True

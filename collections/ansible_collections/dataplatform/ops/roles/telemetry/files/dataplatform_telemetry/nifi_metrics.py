@@ -57,21 +57,29 @@ class NiFiReader:
     def __init__(self, settings: dict):
         self.api_url = settings["api_url"].rstrip("/")
         self.timeout = settings.get("timeout_seconds", 10)
-        self.context = ssl.create_default_context(cafile=settings["ca_file"])
-        self.context.load_cert_chain(settings["certificate_file"], settings["key_file"])
+        self.files = (settings["ca_file"], settings["certificate_file"], settings["key_file"])
         self.counter_names = settings.get("record_counters", {})
         self.last_counters: dict[str, float] = {}
 
-    def get(self, path: str) -> bytes:
+    def tls_context(self) -> ssl.SSLContext:
+        """Read for every round of calls: the node's certificate is renewed in place, and the agent
+        is not restarted for it."""
+        ca_file, certificate_file, key_file = self.files
+        context = ssl.create_default_context(cafile=ca_file)
+        context.load_cert_chain(certificate_file, key_file)
+        return context
+
+    def get(self, path: str, context: ssl.SSLContext) -> bytes:
         request = urllib.request.Request(self.api_url + path, headers={"Accept": "*/*"})
-        with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as answer:  # nosec B310 - the node's own https URL
+        with urllib.request.urlopen(request, timeout=self.timeout, context=context) as answer:  # nosec B310 - the node's own https URL
             return answer.read()
 
     def read(self) -> dict:
         """The cluster's and this node's state now; raises when the node does not answer."""
-        summary = json.loads(self.get("/flow/cluster/summary"))["clusterSummary"]
-        status = json.loads(self.get("/flow/status"))["controllerStatus"]
-        view = node_view(prometheus_samples(self.get("/flow/metrics/prometheus").decode("utf-8", "replace")),
+        context = self.tls_context()
+        summary = json.loads(self.get("/flow/cluster/summary", context))["clusterSummary"]
+        status = json.loads(self.get("/flow/status", context))["controllerStatus"]
+        view = node_view(prometheus_samples(self.get("/flow/metrics/prometheus", context).decode("utf-8", "replace")),
                          self.counter_names)
         view["connected_nodes"] = summary.get("connectedNodeCount", 0)
         view["invalid_or_stopped_processors"] = status.get("invalidCount", 0) + status.get("stoppedCount", 0)

@@ -944,6 +944,8 @@ def main(argv: list[str] | None = None) -> None:
             group = sandbox.platform_document()["telemetry"]["log_groups"][args.role]
             try:
                 telemetry.tail(sandbox.client("logs"), group, args.since, args.follow, args.host)
+            except ValueError as error:
+                raise SandboxError(str(error)) from None
             except KeyboardInterrupt:
                 pass
         elif args.command == "pipeline":

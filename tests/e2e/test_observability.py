@@ -66,6 +66,22 @@ def test_each_hosts_stream_holds_its_services_lines_and_its_journal_and_new_line
            f"(budget {LINE_BUDGET_SECONDS}s)")
 
 
+def test_the_failed_orders_pipeline_run_raised_its_alarm_on_the_pipeline_topic(sandbox, report):
+    """The pipeline test's failed run (test_sandbox.py) published DagRunFailed 1; its alarm, on
+    five-minute periods, went to ALARM and notified the pipeline topic."""
+    failed_at = getattr(sandbox, "orders_pipeline_failed_at", None)
+    assert failed_at, "the orders pipeline test's failing run did not happen (test_sandbox.py runs it first)"
+    document = sandbox.platform_document()
+    alarm_name = f"dataplatform-{document['env']}-dag-orders_pipeline-failed"
+    notice = until(lambda: [delivery for delivery in sandbox.moto().alarm_deliveries()
+                            if delivery["AlarmName"] == alarm_name and delivery["NewStateValue"] == "ALARM"
+                            and delivery["Delivered"] and delivery["TopicArn"] == document["alerts"]["pipeline_topic_arn"]],
+                   timeout=420, interval=5)
+    report(f"the failed orders_pipeline run: {alarm_name} went to ALARM and notified the pipeline topic; "
+           f"seen {time.time() - failed_at:.0f}s after the run failed (the alarm reads five-minute periods)")
+    assert notice
+
+
 def test_no_key_password_or_bundle_reaches_a_log(sandbox):
     """The secrets the platform holds, and those a NiFi node's configuration holds, appear in no
     event of either log group."""

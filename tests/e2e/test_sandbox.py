@@ -45,7 +45,7 @@ from tests.harness.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 
 from tests.e2e.instruments import (  # noqa: E402
-    AIRFLOW_COMPONENTS, alarm_notices, daily_totals, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
+    AIRFLOW_COMPONENTS, daily_totals, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
     bundle_context, changed_tasks, checksums, client_context, cluster_nodes, foreign_certificate, hosts_of, identity_on,
     lake_tables, make, nifi, nifi_pids, platform_ca, playbook, read_file, recap, site, ssh_run)
 
@@ -564,13 +564,9 @@ def test_the_orders_pipeline_refines_bronze_to_silver_and_gold_on_spark_and_cata
     alert = next(alert for alert in alerts if "bronze_to_silver" in alert["Message"])
     assert alert["Subject"].startswith(f"[{document['env']}] orders_pipeline failed"), alert
     assert str(failing_date) in alert["Message"]
-    # The run's failure is also a metric (DagRunFailed 1), whose alarm notifies the same topic.
-    cloudwatch = sandbox.client("cloudwatch")
-    alarm_name = f"dataplatform-{document['env']}-dag-orders_pipeline-failed"
-    _until(lambda: cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]["StateValue"] == "ALARM",
-           timeout=180, interval=5)
-    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"]
-    assert _until(lambda: alarm_notices(sandbox, alarm, document["alerts"]["pipeline_topic_arn"]), timeout=60)
+    # The run's failure is also a metric (DagRunFailed 1), whose alarm reads five-minute periods:
+    # test_observability.py checks it once the ingest flow's tests have given it that time.
+    sandbox.orders_pipeline_failed_at = time.time()
 
 
 def _instance_credentials(sandbox: Sandbox, host: dict) -> dict:

@@ -30,7 +30,11 @@ def agent(tmp_path, logs=None) -> Agent:
 
 
 def shipped() -> list[str]:
-    events = client("logs").get_log_events(logGroupName=GROUP, logStreamName=STREAM, startFromHead=True)["events"]
+    logs = client("logs")
+    try:
+        events = logs.get_log_events(logGroupName=GROUP, logStreamName=STREAM, startFromHead=True)["events"]
+    except logs.exceptions.ResourceNotFoundException:  # no stream before the first batch
+        return []
     return [event["message"] for event in events]
 
 
@@ -114,3 +118,25 @@ def test_the_loop_waits_between_retries_instead_of_spinning(log_group, tmp_path)
     runner.join(timeout=5)
     assert shipper.failures >= 1 and shipper.pending_batch
     assert time.process_time() - cpu_before < 1.0
+
+
+def test_the_loop_ships_what_arrives_until_it_is_stopped(log_group, tmp_path):
+    import threading
+
+    log = tmp_path / "app.log"
+    log.write_text("before\n")
+    shipper = agent(tmp_path)
+    shipper.flush_seconds = 0.5
+    runner = threading.Thread(target=shipper.run_loop, daemon=True)
+    runner.start()
+    try:
+        with log.open("a") as handle:
+            handle.write("while running\n")
+        deadline = time.monotonic() + 10
+        while len(shipped()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        shipper.stop()
+        runner.join(timeout=5)
+    assert shipped() == ["[nifi-app] before", "[nifi-app] while running"]
+    assert not runner.is_alive()

@@ -61,3 +61,24 @@ def test_redaction_keeps_the_line_and_drops_the_secret():
     assert redact("-----BEGIN ENCRYPTED PRIVATE KEY-----") == "[REDACTED]"
     assert redact("sent orders-feed-token-xyz") == "sent [REDACTED]"
     assert redact("2026-12-07 INFO Flow controller started with 3 nodes") == "2026-12-07 INFO Flow controller started with 3 nodes"
+
+
+def test_a_refused_replicated_call_still_leaves_the_nodes_view_of_the_cluster():
+    """NiFi answers 409 to a replicated call while the cluster changes (a node joins or leaves); the
+    cluster summary, which the node answers alone, is still reported. A fault of a live cluster
+    that cannot be produced on demand, hence the stand-in for NiFi's answers."""
+    import urllib.error
+
+    reader = nifi_metrics.NiFiReader.__new__(nifi_metrics.NiFiReader)
+    reader.counter_names, reader.last_counters = {"orders": "bronze.records"}, {}
+    reader.tls_context = lambda: None
+
+    def get(path, context):
+        if path == "/flow/cluster/summary":
+            return b'{"clusterSummary": {"connectedNodeCount": 2}}'
+        raise urllib.error.HTTPError(path, 409, "Conflict", {}, None)
+
+    reader.get = get
+    view, errors = reader.read()
+    assert view == {"connected_nodes": 2}
+    assert [error.split(":")[0] for error in errors] == ["status", "Prometheus metrics"]

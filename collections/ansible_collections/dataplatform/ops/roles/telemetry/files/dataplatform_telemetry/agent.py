@@ -147,16 +147,18 @@ class Agent:
         datums = []
         if self.nifi is not None:
             try:
-                view = self.nifi.read()
-            except Exception as error:  # pylint: disable=broad-except
-                # Nothing is published for a node that cannot answer: the alarm on connected
-                # nodes reads silence as a node that is not connected.
-                LOG.warning("NiFi did not answer: %s", error)
-            else:
-                datums += [datum(self.metric_names[key], view[field], unit, self.nifi_dimensions, now)
-                           for key, unit, field in NIFI_CLUSTER_METRICS if key in self.metric_names]
+                view, errors = self.nifi.read()
+            except (OSError, ValueError) as error:  # the node's certificate or CA cannot be read
+                view, errors = {}, [str(error)]
+            if errors:
+                # What the node cannot say is not published: the alarm on connected nodes reads
+                # silence as a node that is not connected.
+                LOG.warning("NiFi did not answer: %s", "; ".join(errors))
+            datums += [datum(self.metric_names[key], view[field], unit, self.nifi_dimensions, now)
+                       for key, unit, field in NIFI_CLUSTER_METRICS if key in self.metric_names and field in view]
+            if "bronze_records_ingested" in self.metric_names:
                 datums += [datum(self.metric_names["bronze_records_ingested"], count, "Count", {"Dataset": dataset}, now)
-                           for dataset, count in view["records_ingested"].items() if "bronze_records_ingested" in self.metric_names]
+                           for dataset, count in view.get("records_ingested", {}).items()]
         try:
             self.publisher.publish(datums)
         except Exception as error:  # pylint: disable=broad-except

@@ -74,17 +74,29 @@ class NiFiReader:
         with urllib.request.urlopen(request, timeout=self.timeout, context=context) as answer:  # nosec B310 - the node's own https URL
             return answer.read()
 
-    def read(self) -> dict:
-        """The cluster's and this node's state now; raises when the node does not answer."""
-        context = self.tls_context()
-        summary = json.loads(self.get("/flow/cluster/summary", context))["clusterSummary"]
-        status = json.loads(self.get("/flow/status", context))["controllerStatus"]
-        view = node_view(prometheus_samples(self.get("/flow/metrics/prometheus", context).decode("utf-8", "replace")),
-                         self.counter_names)
-        view["connected_nodes"] = summary.get("connectedNodeCount", 0)
-        view["invalid_or_stopped_processors"] = status.get("invalidCount", 0) + status.get("stoppedCount", 0)
-        view["records_ingested"] = self._increments(view.pop("counters"))
-        return view
+    def read(self) -> tuple[dict, list[str]]:
+        """What the node can tell now, and what it could not: each call stands alone, so a replicated
+        call NiFi refuses while the cluster changes (409) still lets the node report its view of the
+        connected nodes, which it answers by itself."""
+        context, view, errors = self.tls_context(), {}, []
+        try:
+            view["connected_nodes"] = json.loads(self.get("/flow/cluster/summary", context))["clusterSummary"].get(
+                "connectedNodeCount", 0)
+        except (OSError, ValueError, KeyError) as error:
+            errors.append(f"cluster summary: {error}")
+        try:
+            status = json.loads(self.get("/flow/status", context))["controllerStatus"]
+            view["invalid_or_stopped_processors"] = status.get("invalidCount", 0) + status.get("stoppedCount", 0)
+        except (OSError, ValueError, KeyError) as error:
+            errors.append(f"status: {error}")
+        try:
+            text = self.get("/flow/metrics/prometheus", context).decode("utf-8", "replace")
+        except OSError as error:
+            errors.append(f"Prometheus metrics: {error}")
+        else:
+            view.update(node_view(prometheus_samples(text), self.counter_names))
+            view["records_ingested"] = self._increments(view.pop("counters"))
+        return view, errors
 
     def _increments(self, counters: dict) -> dict:
         """Records written since the last read; a counter that went back started again with its node."""

@@ -2,7 +2,8 @@
 ships its journal and its service's logs to its instance's stream, NiFi's health reaches the
 platform's namespace, and the emulator evaluates the alarms from those metrics as CloudWatch does
 and notifies the alarm topic. Nothing secret reaches a log. Runs after the ingest flow's tests
-(their load is what the agent's footprint is measured under), before scaling and the stopped host.
+(their load is what the agent's footprint is measured under), before scaling and the stopped host;
+the NiFi node stopped for the alarm is stopped before the ingest flow's tests.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ def test_no_key_password_or_bundle_reaches_a_log(sandbox):
     assert not [message for message in events if "PRIVATE KEY-----" in message]
 
 
+# Before the ingest flow's tests rather than after them: a node stopped and started again here has
+# those minutes to settle before the rolling restart and the scaling of phase 2, which count the
+# nodes down at any moment. In the first tier run with it right before them, both failed.
+@pytest.mark.sandbox_phase(0.5)
 def test_nifi_stopped_on_a_node_raises_the_disconnected_node_alarm_and_alerts_the_topic(sandbox, report):
     document = sandbox.platform_document()
     cloudwatch = sandbox.client("cloudwatch")

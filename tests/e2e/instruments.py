@@ -12,6 +12,8 @@ import re
 import socket
 import ssl
 import subprocess
+import time
+import urllib.error
 from decimal import Decimal
 from pathlib import Path
 
@@ -243,3 +245,19 @@ def alarm_notices(sandbox, alarm: dict, topic: str) -> list[dict]:
     return [request for request in sandbox.moto().requests()
             if (request["service"], request["action"]) == ("sns", "Publish") and request.get("status") == 200
             and request.get("params", {}).get("TopicArn") == topic and request.get("source_arn") == alarm["AlarmArn"]]
+
+
+def until(action, timeout: float, interval: float = 3):
+    """Calls ``action`` until it returns something true (a URL or connection error, or a missing key,
+    counts as not yet), at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = action()
+            if result:
+                return result
+        except (urllib.error.URLError, ConnectionError, KeyError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not done within {timeout:.0f}s")
+        time.sleep(interval)

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from sandbox.sandbox import Sandbox
-from tests.e2e.instruments import NIFI_CONF, alarm_notices, hosts_of, read_file, ssh_run
+from tests.e2e.instruments import NIFI_CONF, alarm_notices, hosts_of, read_file, ssh_run, until
 from tests.harness.podman_hosts import podman
 
 pytestmark = pytest.mark.sandbox_phase(1)
@@ -30,17 +30,6 @@ def stream_events(sandbox: Sandbox, group: str, stream: str, since_ms: int = 0, 
         arguments["filterPattern"] = f'"{pattern}"'
     return [event for page in sandbox.client("logs").get_paginator("filter_log_events").paginate(**arguments)
             for event in page["events"]]
-
-
-def until(check, timeout: float, interval: float = 2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout:.0f}s")
-        time.sleep(interval)
 
 
 def test_each_hosts_stream_holds_its_services_lines_and_its_journal_and_new_lines_arrive_within_a_minute(sandbox, report):

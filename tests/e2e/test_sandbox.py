@@ -45,7 +45,7 @@ from tests.harness.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 
 from tests.e2e.instruments import (  # noqa: E402
-    AIRFLOW_COMPONENTS, daily_totals, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
+    AIRFLOW_COMPONENTS, daily_totals, until as _until, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
     bundle_context, changed_tasks, checksums, client_context, cluster_nodes, foreign_certificate, hosts_of, identity_on,
     lake_tables, make, nifi, nifi_pids, platform_ca, playbook, read_file, recap, site, ssh_run)
 
@@ -379,20 +379,6 @@ def _airflow_api(sandbox: Sandbox, path: str, token: str | None = None, method: 
     balancer's certificate, TLS checked against the platform's CA."""
     return pipeline.AirflowApi(Sandbox.airflow_url(sandbox.platform_document()), str(sandbox.load_balancers.ca_file),
                                token or "").call(path, method=method, body=body)
-
-
-def _until(action, timeout: float, interval: float = 3):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = action()
-            if result:
-                return result
-        except (urllib.error.URLError, ConnectionError, KeyError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not done within {timeout:.0f}s")
-        time.sleep(interval)
 
 
 def test_airflow_runs_the_sample_dag_from_the_dags_bucket(sandbox, report):

@@ -38,20 +38,15 @@ resource "aws_security_group_rule" "load_balancer_to_hosts" {
   protocol                 = "tcp"
   from_port                = var.api_server_port
   to_port                  = var.api_server_port
-  source_security_group_id = aws_security_group.hosts.id
+  source_security_group_id = module.hosts.security_group_id
 }
 
-resource "aws_security_group" "hosts" {
-  #checkov:skip=CKV2_AWS_5:Attached to the hosts through the launch template of the asg-hosts module, which the graph does not follow.
-  name        = "${local.name}-hosts"
-  description = "Airflow hosts of ${var.environment}: the api-server from the load balancer only."
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${local.name}-hosts" })
-}
+# The hosts' security group is asg-hosts' (SSH from the automation group and the administrators'
+# networks, HTTPS out); Airflow adds the api-server, its database and the VPC's services to it.
 
 resource "aws_security_group_rule" "hosts_from_load_balancer" {
   type                     = "ingress"
-  security_group_id        = aws_security_group.hosts.id
+  security_group_id        = module.hosts.security_group_id
   description              = "Airflow api-server from the load balancer"
   protocol                 = "tcp"
   from_port                = var.api_server_port
@@ -59,45 +54,9 @@ resource "aws_security_group_rule" "hosts_from_load_balancer" {
   source_security_group_id = aws_security_group.load_balancer.id
 }
 
-# SSH only from the automation (AWX) and the administrators' networks; logins need a certificate
-# of the environment's user CA (asg-hosts user data).
-resource "aws_security_group_rule" "hosts_ssh_from_groups" {
-  for_each = var.ssh_access.source_security_groups
-
-  type                     = "ingress"
-  security_group_id        = aws_security_group.hosts.id
-  description              = "SSH for Ansible from the ${each.key} security group"
-  protocol                 = "tcp"
-  from_port                = 22
-  to_port                  = 22
-  source_security_group_id = each.value
-}
-
-resource "aws_security_group_rule" "hosts_ssh" {
-  for_each = toset(var.ssh_access.admin_cidr_blocks)
-
-  type              = "ingress"
-  security_group_id = aws_security_group.hosts.id
-  description       = "SSH for administrators from ${each.value}"
-  protocol          = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_blocks       = [each.value]
-}
-
-resource "aws_security_group_rule" "hosts_https_out" {
-  type              = "egress"
-  security_group_id = aws_security_group.hosts.id
-  description       = "HTTPS to AWS APIs (S3, Secrets Manager, EMR Serverless) and package indexes"
-  protocol          = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-
 resource "aws_security_group_rule" "hosts_to_database" {
   type                     = "egress"
-  security_group_id        = aws_security_group.hosts.id
+  security_group_id        = module.hosts.security_group_id
   description              = "PostgreSQL metadata database"
   protocol                 = "tcp"
   from_port                = 5432
@@ -109,7 +68,7 @@ resource "aws_security_group_rule" "hosts_to_vpc_services" {
   for_each = var.vpc_service_ports
 
   type              = "egress"
-  security_group_id = aws_security_group.hosts.id
+  security_group_id = module.hosts.security_group_id
   description       = "${each.key} inside the VPC"
   protocol          = "tcp"
   from_port         = each.value
@@ -131,7 +90,7 @@ resource "aws_security_group_rule" "database_from_hosts" {
   protocol                 = "tcp"
   from_port                = 5432
   to_port                  = 5432
-  source_security_group_id = aws_security_group.hosts.id
+  source_security_group_id = module.hosts.security_group_id
 }
 
 # --- Internal application load balancer for the api-server -----------------------------------
@@ -207,14 +166,18 @@ resource "aws_lb_listener" "https" {
 module "hosts" {
   source = "../asg-hosts"
 
-  environment           = var.environment
-  role                  = "airflow"
-  cluster_name          = var.cluster_name
-  instance_type         = var.instance_type
-  architecture          = var.architecture
-  ami_id                = var.ami_id
-  subnet_ids            = var.subnet_ids
-  security_group_ids    = [aws_security_group.hosts.id]
+  environment   = var.environment
+  role          = "airflow"
+  cluster_name  = var.cluster_name
+  instance_type = var.instance_type
+  architecture  = var.architecture
+  ami_id        = var.ami_id
+  subnet_ids    = var.subnet_ids
+  vpc_id        = var.vpc_id
+  security_group = {
+    description              = "Airflow hosts of ${var.environment}: the api-server from the load balancer only."
+    https_egress_description = "HTTPS to AWS APIs (S3, Secrets Manager, EMR Serverless) and package indexes"
+  }
   instance_profile_name = var.instance_profile_name
   root_volume_size_gb   = var.root_volume_size_gb
   min_size              = var.min_size
@@ -222,12 +185,30 @@ module "hosts" {
   desired_capacity      = var.desired_capacity
   target_group_arns     = [aws_lb_target_group.api_server.arn]
   awx_callback_url      = var.awx_callback_url
-  ssh_access = {
-    user                = var.ssh_access.user
-    user_ca_public_keys = var.ssh_access.user_ca_public_keys
-    principals          = var.ssh_access.principals
-  }
-  tags = var.tags
+  ssh_access            = var.ssh_access
+  tags                  = var.tags
+}
+
+# The hosts' security group and its SSH and HTTPS egress rules moved into asg-hosts (issue 31):
+# states from before keep their group and rules.
+moved {
+  from = aws_security_group.hosts
+  to   = module.hosts.aws_security_group.hosts
+}
+
+moved {
+  from = aws_security_group_rule.hosts_https_out
+  to   = module.hosts.aws_security_group_rule.https_out
+}
+
+moved {
+  from = aws_security_group_rule.hosts_ssh_from_groups
+  to   = module.hosts.aws_security_group_rule.ssh_from_groups
+}
+
+moved {
+  from = aws_security_group_rule.hosts_ssh
+  to   = module.hosts.aws_security_group_rule.ssh
 }
 
 # --- Metadata database ----------------------------------------------------------------------

@@ -50,5 +50,5 @@ output "db_credentials_secret_arn" {
 
 output "host_security_group_id" {
   description = "Security group of the Airflow hosts."
-  value       = aws_security_group.hosts.id
+  value       = module.hosts.security_group_id
 }

@@ -34,6 +34,60 @@ locals {
   }
 }
 
+# --- The hosts' security group: SSH in, HTTPS out ---------------------------------------------
+# The module that calls this one adds its own rules to it (security_group_id): service ports from
+# its load balancer, ports between the hosts of a cluster, its database.
+
+resource "aws_security_group" "hosts" {
+  name        = "${local.name}-${var.security_group.name_suffix}"
+  description = var.security_group.description
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${local.name}-${var.security_group.name_suffix}" })
+}
+
+# Rules are aws_security_group_rule resources: they read back through DescribeSecurityGroups,
+# which every endpoint this project runs against (the sandbox's emulator included) answers in
+# full, descriptions of group-to-group rules too.
+
+# AWS APIs (PCA, Secrets Manager, SSM, S3, EMR Serverless) and package mirrors, through the NAT gateways.
+resource "aws_security_group_rule" "https_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.hosts.id
+  description       = var.security_group.https_egress_description
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+# SSH only from the automation (AWX) and the administrators' networks; logins need a certificate
+# of the environment's user CA (user-data.sh.tftpl).
+resource "aws_security_group_rule" "ssh_from_groups" {
+  for_each = var.ssh_access.source_security_groups
+
+  type                     = "ingress"
+  security_group_id        = aws_security_group.hosts.id
+  description              = "SSH for Ansible from the ${each.key} security group"
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  source_security_group_id = each.value
+}
+
+resource "aws_security_group_rule" "ssh" {
+  for_each = toset(var.ssh_access.admin_cidr_blocks)
+
+  type              = "ingress"
+  security_group_id = aws_security_group.hosts.id
+  description       = "SSH for administrators from ${each.value}"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_blocks       = [each.value]
+}
+
+# --- Launch template and group ----------------------------------------------------------------
+
 resource "aws_launch_template" "hosts" {
   name                   = local.name
   description            = "${var.role} hosts of ${var.cluster_name} in ${var.environment}."
@@ -41,7 +95,7 @@ resource "aws_launch_template" "hosts" {
   instance_type          = var.instance_type
   ebs_optimized          = true
   update_default_version = true
-  vpc_security_group_ids = var.security_group_ids
+  vpc_security_group_ids = concat([aws_security_group.hosts.id], var.security_group_ids)
 
   user_data = base64encode(templatefile("${path.module}/user-data.sh.tftpl", {
     ssh_user                = var.ssh_access.user

@@ -17,3 +17,8 @@ output "ami_id" {
   description = "AMI the instances launch from."
   value       = local.ami_id
 }
+
+output "security_group_id" {
+  description = "Id of the hosts' security group (SSH in, HTTPS out); the caller adds its service ports to it."
+  value       = aws_security_group.hosts.id
+}

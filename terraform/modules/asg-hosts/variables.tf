@@ -65,9 +65,24 @@ variable "subnet_ids" {
   }
 }
 
+variable "vpc_id" {
+  description = "VPC of the hosts' security group."
+  type        = string
+}
+
+variable "security_group" {
+  description = "The hosts' security group (this module's; named dataplatform-<env>-<cluster_name>-<name_suffix>): its description and that of its HTTPS egress rule. Both are kept as AWS has them, since a new description replaces the group."
+  type = object({
+    name_suffix              = optional(string, "hosts")
+    description              = string
+    https_egress_description = optional(string, "HTTPS to AWS APIs and package mirrors")
+  })
+}
+
 variable "security_group_ids" {
-  description = "Security groups of the instances."
+  description = "Further security groups of the instances, besides the hosts' own."
   type        = list(string)
+  default     = []
 }
 
 variable "instance_profile_name" {
@@ -185,11 +200,13 @@ variable "awx_callback_url" {
 }
 
 variable "ssh_access" {
-  description = "SSH login on the hosts (the ssh-user-ca module's host_access): the user the user data creates, the OpenSSH public keys of the user CA whose certificates it accepts, and the principals a certificate must name. No CA key: no SSH login."
+  description = "SSH login on the hosts (the ssh-user-ca module's host_access): the user the user data creates, the OpenSSH public keys of the user CA whose certificates it accepts, and the principals a certificate must name; and who may reach port 22, the security groups by name (the automation security group of AWX) and the administrators' networks. No CA key: no SSH login."
   type = object({
-    user                = string
-    user_ca_public_keys = list(string)
-    principals          = list(string)
+    user                   = string
+    user_ca_public_keys    = list(string)
+    principals             = list(string)
+    source_security_groups = optional(map(string), {})
+    admin_cidr_blocks      = optional(list(string), [])
   })
 
   validation {

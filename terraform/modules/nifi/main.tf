@@ -56,7 +56,7 @@ resource "aws_security_group_rule" "load_balancer_to_nodes" {
   protocol                 = "tcp"
   from_port                = var.ports.https
   to_port                  = var.ports.https
-  source_security_group_id = aws_security_group.nodes.id
+  source_security_group_id = module.hosts.security_group_id
 }
 
 # The ingest flow's own HTTPS listener (HandleHttpRequest, client certificates required).
@@ -79,20 +79,15 @@ resource "aws_security_group_rule" "load_balancer_ingest_to_nodes" {
   protocol                 = "tcp"
   from_port                = var.ports.ingest
   to_port                  = var.ports.ingest
-  source_security_group_id = aws_security_group.nodes.id
+  source_security_group_id = module.hosts.security_group_id
 }
 
-resource "aws_security_group" "nodes" {
-  #checkov:skip=CKV2_AWS_5:Attached to the nodes through the launch template of the asg-hosts module, which the graph does not follow.
-  name        = "${local.name}-nodes"
-  description = "NiFi nodes of ${var.environment}: HTTPS from the load balancer, cluster traffic between nodes only."
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${local.name}-nodes" })
-}
+# The nodes' security group is the hosts' (asg-hosts: SSH from the automation group and the
+# administrators' networks, HTTPS out); NiFi adds its ports to it.
 
 resource "aws_security_group_rule" "nodes_from_load_balancer" {
   type                     = "ingress"
-  security_group_id        = aws_security_group.nodes.id
+  security_group_id        = module.hosts.security_group_id
   description              = "NiFi HTTPS from the load balancer"
   protocol                 = "tcp"
   from_port                = var.ports.https
@@ -104,7 +99,7 @@ resource "aws_security_group_rule" "nodes_from_load_balancer" {
 # so this rule admits them too.
 resource "aws_security_group_rule" "nodes_ingest_from_load_balancer" {
   type                     = "ingress"
-  security_group_id        = aws_security_group.nodes.id
+  security_group_id        = module.hosts.security_group_id
   description              = "NiFi ingest HTTPS from the load balancer"
   protocol                 = "tcp"
   from_port                = var.ports.ingest
@@ -116,61 +111,24 @@ resource "aws_security_group_rule" "node_to_node_in" {
   for_each = local.node_to_node_ports
 
   type                     = "ingress"
-  security_group_id        = aws_security_group.nodes.id
+  security_group_id        = module.hosts.security_group_id
   description              = "NiFi ${each.key} between nodes"
   protocol                 = "tcp"
   from_port                = each.value
   to_port                  = each.value
-  source_security_group_id = aws_security_group.nodes.id
+  source_security_group_id = module.hosts.security_group_id
 }
 
 resource "aws_security_group_rule" "node_to_node_out" {
   for_each = local.node_to_node_ports
 
   type                     = "egress"
-  security_group_id        = aws_security_group.nodes.id
+  security_group_id        = module.hosts.security_group_id
   description              = "NiFi ${each.key} between nodes"
   protocol                 = "tcp"
   from_port                = each.value
   to_port                  = each.value
-  source_security_group_id = aws_security_group.nodes.id
-}
-
-# AWS APIs (PCA, Secrets Manager, SSM, S3) and package mirrors, through the NAT gateways.
-resource "aws_security_group_rule" "nodes_https_out" {
-  type              = "egress"
-  security_group_id = aws_security_group.nodes.id
-  description       = "HTTPS to AWS APIs and package mirrors"
-  protocol          = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-
-# SSH only from the automation (AWX) and the administrators' networks; logins need a certificate
-# of the environment's user CA (asg-hosts user data).
-resource "aws_security_group_rule" "nodes_ssh_from_groups" {
-  for_each = var.ssh_access.source_security_groups
-
-  type                     = "ingress"
-  security_group_id        = aws_security_group.nodes.id
-  description              = "SSH for Ansible from the ${each.key} security group"
-  protocol                 = "tcp"
-  from_port                = 22
-  to_port                  = 22
-  source_security_group_id = each.value
-}
-
-resource "aws_security_group_rule" "nodes_ssh" {
-  for_each = toset(var.ssh_access.admin_cidr_blocks)
-
-  type              = "ingress"
-  security_group_id = aws_security_group.nodes.id
-  description       = "SSH for administrators from ${each.value}"
-  protocol          = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_blocks       = [each.value]
+  source_security_group_id = module.hosts.security_group_id
 }
 
 # --- Network load balancer: TCP passthrough, so client certificates reach NiFi's own TLS ---
@@ -248,14 +206,18 @@ moved {
 module "hosts" {
   source = "../asg-hosts"
 
-  environment           = var.environment
-  role                  = "nifi"
-  cluster_name          = var.cluster_name
-  instance_type         = var.instance_type
-  architecture          = var.architecture
-  ami_id                = var.ami_id
-  subnet_ids            = var.subnet_ids
-  security_group_ids    = [aws_security_group.nodes.id]
+  environment   = var.environment
+  role          = "nifi"
+  cluster_name  = var.cluster_name
+  instance_type = var.instance_type
+  architecture  = var.architecture
+  ami_id        = var.ami_id
+  subnet_ids    = var.subnet_ids
+  vpc_id        = var.vpc_id
+  security_group = {
+    name_suffix = "nodes"
+    description = "NiFi nodes of ${var.environment}: HTTPS from the load balancer, cluster traffic between nodes only."
+  }
   instance_profile_name = var.instance_profile_name
   root_volume_size_gb   = var.root_volume_size_gb
   data_volume = {
@@ -272,10 +234,28 @@ module "hosts" {
   health_check_type                = "EC2"
   termination_hook_timeout_seconds = var.termination_hook_timeout_seconds
   awx_callback_url                 = var.awx_callback_url
-  ssh_access = {
-    user                = var.ssh_access.user
-    user_ca_public_keys = var.ssh_access.user_ca_public_keys
-    principals          = var.ssh_access.principals
-  }
-  tags = var.tags
+  ssh_access                       = var.ssh_access
+  tags                             = var.tags
+}
+
+# The nodes' security group and its SSH and HTTPS egress rules moved into asg-hosts (issue 31):
+# states from before keep their group and rules.
+moved {
+  from = aws_security_group.nodes
+  to   = module.hosts.aws_security_group.hosts
+}
+
+moved {
+  from = aws_security_group_rule.nodes_https_out
+  to   = module.hosts.aws_security_group_rule.https_out
+}
+
+moved {
+  from = aws_security_group_rule.nodes_ssh_from_groups
+  to   = module.hosts.aws_security_group_rule.ssh_from_groups
+}
+
+moved {
+  from = aws_security_group_rule.nodes_ssh
+  to   = module.hosts.aws_security_group_rule.ssh
 }

@@ -35,7 +35,7 @@ output "ingest_url" {
 
 output "node_security_group_id" {
   description = "Security group of the NiFi nodes."
-  value       = aws_security_group.nodes.id
+  value       = module.hosts.security_group_id
 }
 
 output "ports" {

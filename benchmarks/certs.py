@@ -29,7 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from tests.harness.moto_server import MotoServer, count_actions  # noqa: E402
+from emulator.client import count_actions  # noqa: E402
+from emulator.server import MotoServer  # noqa: E402
 from tests.harness.private_ca import create_root_ca, write_platform_parameter  # noqa: E402
 
 ENV = "local"

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from sandbox.sandbox import Sandbox  # noqa: E402
-from tests.harness.moto_server import free_port  # noqa: E402
+from emulator.server import free_port  # noqa: E402
 from tests.harness.podman_hosts import podman, unused_network  # noqa: E402
 from tests.harness.service_memory import unit_memory  # noqa: E402
 

@@ -29,7 +29,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness.moto_server import MotoServer, count_actions  # noqa: E402
+from emulator.client import count_actions  # noqa: E402
+from emulator.server import MotoServer  # noqa: E402
 
 REGION = "eu-west-1"
 IMAGE_ID = "ami-12c6146b"  # an image moto knows

@@ -24,8 +24,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness.local_tls import LocalCa  # noqa: E402
-from tests.harness.moto_server import MotoServer  # noqa: E402
+from emulator.local_tls import LocalCa  # noqa: E402
+from emulator.server import MotoServer  # noqa: E402
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree  # noqa: E402
 
 

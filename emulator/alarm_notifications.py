@@ -39,11 +39,7 @@ import datetime
 import json
 import time
 
-try:
-    from tests.harness import policy_conditions, resource_policies
-except ImportError:  # the moto server's process, which imports the harness's modules by their own names
-    import policy_conditions
-    import resource_policies
+from emulator.iam import policy_conditions, resource_policies
 
 SERVICE_PRINCIPAL = "cloudwatch.amazonaws.com"
 AWS_MANAGED_KEY = "alias/aws/sns"

@@ -10,7 +10,7 @@ missing data.
 * **What.** In namespace ``AWS/AutoScaling`` with the one dimension ``AutoScalingGroupName``:
   ``GroupMinSize``, ``GroupMaxSize``, ``GroupDesiredCapacity``, ``GroupInServiceInstances``
   (instances ``InService``), ``GroupPendingInstances`` (``Pending``, ``Pending:Wait``, …; the
-  lifecycle hooks' waits are moto_gaps.py's), ``GroupStandbyInstances``,
+  lifecycle hooks' waits are autoscaling_hooks.py's), ``GroupStandbyInstances``,
   ``GroupTerminatingInstances`` (``Terminating``, ``Terminating:Wait``, …),
   ``GroupTotalInstances`` (in service, pending and terminating), and the ``…Capacity`` twins of
   the instance counts (every instance weighs 1).

@@ -1,4 +1,4 @@
-"""EMR Serverless as the platform's pipeline uses it, emulated in the moto server process (moto_gaps installs it).
+"""EMR Serverless as the platform's pipeline uses it, emulated in the moto server process (router.py installs it).
 
 moto 5.2.5 reports every application STARTED from its creation (AWS: CREATED, and Terraform's
 provider waits for CREATED, so it never finishes) and every job run SUCCESS the moment it is
@@ -39,44 +39,19 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-try:
-    from tests.harness import moto_events, policy_conditions
-except ImportError:  # the moto server's process, which imports the harness's modules by their own names
-    import moto_events
-    import policy_conditions
+from emulator import emr_serverless_spark
+from emulator.iam import policy_conditions
+from emulator.settings import LOCAL_SPARK_VARIABLE
+from emulator.state import BACKEND_LOCK
 
-LOCAL_SPARK_VARIABLE = "DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK"
-# The CA certificate (PEM) of the server's HTTPS endpoint, for the JVM's trust store (MotoServer sets it).
-ENDPOINT_CA_VARIABLE = "DATAPLATFORM_ENDPOINT_CA_CERTIFICATE"
-JOB_RUNS_PATH = "/_dataplatform/emr-serverless/job-runs"
 SERVICE_PRINCIPAL = "emr-serverless.amazonaws.com"
-LOCAL_MASTER = "local[2]"
-OUTPUT_KEPT_CHARACTERS = 200_000
-# Settings for a laptop-sized Spark that EMR Serverless does not need: no web UI (its port would
-# clash between runs), few shuffle partitions for small data.
-LOCAL_SPARK_CONF = {
-    "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-    "spark.hadoop.fs.s3a.path.style.access": "true",
-    "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
-}
 
 _lock = threading.RLock()
-_endpoint: dict[str, str] = {}
-_processes: dict[str, subprocess.Popen] = {}
-_outputs: dict[str, str] = {}
 _stop_timers: dict[str, threading.Timer] = {}
-_backend_lock = threading.RLock()
 
 
 def _now():
@@ -140,7 +115,7 @@ def _arm_auto_stop(backend, application_id: str) -> None:
         return
 
     def stop_when_idle():
-        with _backend_lock:
+        with BACKEND_LOCK:
             busy = any(run.state in ("SUBMITTED", "PENDING", "SCHEDULED", "RUNNING")
                        for run in backend.job_runs.get(application_id, []))
             if application.state == "STARTED" and not busy:
@@ -245,16 +220,13 @@ def _emulated_start_job_run(original):
 def _emulated_cancel_job_run(original):
     def cancel_job_run(self, application_id, job_run_id):
         answer = original(self, application_id, job_run_id)
-        with _lock:
-            process = _processes.get(job_run_id)
-        if process and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+        emr_serverless_spark.cancel(job_run_id)
         return answer
     return cancel_job_run
 
 
 def _finish(backend, application, job_run, state: str, details: str, started: float | None) -> None:
-    with _backend_lock:
+    with BACKEND_LOCK:
         if job_run.state == "CANCELLED":
             state, details = "CANCELLED", "Job run cancelled."
         _set_state(job_run, state, details)
@@ -266,7 +238,7 @@ def _finish(backend, application, job_run, state: str, details: str, started: fl
 def _run(backend, application, job_run) -> None:
     try:
         folder = os.environ.get(LOCAL_SPARK_VARIABLE)
-        with _backend_lock:
+        with BACKEND_LOCK:
             reason = _role_trusts_the_service(backend, job_run.execution_role_arn, application.arn)
         if reason:
             _finish(backend, application, job_run, "FAILED", reason, None)
@@ -274,123 +246,22 @@ def _run(backend, application, job_run) -> None:
         if not folder:
             _finish(backend, application, job_run, "FAILED",
                     f"This emulator runs no Spark: set {LOCAL_SPARK_VARIABLE} to a folder with the S3A "
-                    "connector's jars (tests/harness/spark_connector.py) for job runs on a local Spark.", None)
+                    "connector's jars (emulator/spark_connector.py) for job runs on a local Spark.", None)
             return
         spark_submit = (job_run.job_driver or {}).get("sparkSubmit")
         if not spark_submit or not spark_submit.get("entryPoint"):
             _finish(backend, application, job_run, "FAILED", "The job driver has no sparkSubmit entryPoint.", None)
             return
-        with _backend_lock:
+        with BACKEND_LOCK:
             _set_state(job_run, "RUNNING", "")
         started = time.time()
         timeout = float(job_run.execution_timeout_minutes or 720) * 60
-        state, details = _spark_submit(backend, job_run, spark_submit, Path(folder), timeout)
+        state, details = emr_serverless_spark.submit(
+            job_run, backend.region_name, spark_submit, Path(folder), timeout,
+            lambda seconds: _role_session(backend, job_run.execution_role_arn, job_run.id, seconds))
         _finish(backend, application, job_run, state, details, started)
     except Exception as error:  # noqa: BLE001 - a defect here fails the run, visibly, instead of leaving it RUNNING
         _finish(backend, application, job_run, "FAILED", f"The emulator could not run the job: {error!r}", None)
-
-
-def _download(client, uri: str, folder: Path) -> Path:
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    target = folder / Path(key).name
-    client.download_file(bucket, key, str(target))
-    return target
-
-
-def _trust_store(folder: Path) -> Path | None:
-    """A PKCS#12 trust store with the endpoint's CA for the JVM, made once per server process."""
-    certificate = os.environ.get(ENDPOINT_CA_VARIABLE)
-    if not certificate:
-        return None
-    store = folder / "endpoint-ca.p12"
-    with _lock:
-        if not store.exists():
-            subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "endpoint-ca", "-file", certificate,
-                            "-keystore", str(store), "-storetype", "PKCS12", "-storepass", "changeit"],
-                           check=True, capture_output=True)
-    return store
-
-
-_work_root = Path(tempfile.mkdtemp(prefix="emr-serverless-emulation-"))
-
-
-def _spark_submit(backend, job_run, spark_submit: dict, jars_folder: Path, timeout: float) -> tuple[str, str]:
-    import boto3
-    from botocore.exceptions import ClientError
-
-    endpoint = _endpoint.get("url")
-    if not endpoint:
-        return "FAILED", "The emulator does not know its own endpoint yet."
-    jars = sorted(str(jar) for jar in jars_folder.glob("*.jar"))
-    if not jars:
-        return "FAILED", f"{jars_folder} holds no jar ({LOCAL_SPARK_VARIABLE})."
-    with _backend_lock:
-        credentials = _role_session(backend, job_run.execution_role_arn, job_run.id, min(int(timeout) + 900, 43200))
-    folder = Path(tempfile.mkdtemp(prefix=f"{job_run.id}-", dir=_work_root))
-    bundle = os.environ.get(moto_events.CA_BUNDLE_VARIABLE)
-    client = boto3.client("s3", endpoint_url=endpoint, region_name=backend.region_name,
-                          verify=bundle if bundle and endpoint.startswith("https") else None,
-                          aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-                          aws_session_token=credentials["AWS_SESSION_TOKEN"])
-    parameters = shlex.split(spark_submit.get("sparkSubmitParameters") or "")
-    submit_arguments: list[str] = []
-    try:
-        entry_point = _download(client, spark_submit["entryPoint"], folder)
-        index = 0
-        while index < len(parameters):
-            option = parameters[index]
-            if option in ("--py-files", "--files") and index + 1 < len(parameters):
-                local = [str(_download(client, uri, folder)) if uri.startswith("s3://") else uri
-                         for uri in parameters[index + 1].split(",")]
-                submit_arguments += [option, ",".join(local)]
-                index += 2
-                continue
-            submit_arguments.append(option)
-            index += 1
-    except ClientError as error:
-        return "FAILED", f"Could not fetch the job's files as {job_run.execution_role_arn}: {error}"
-
-    store = _trust_store(_work_root)
-    conf = {**LOCAL_SPARK_CONF, "spark.hadoop.fs.s3a.endpoint": endpoint,
-            "spark.hadoop.fs.s3a.endpoint.region": backend.region_name}
-    if store:
-        conf["spark.driver.extraJavaOptions"] = (f"-Djavax.net.ssl.trustStore={store} "
-                                                 "-Djavax.net.ssl.trustStorePassword=changeit -Djavax.net.ssl.trustStoreType=PKCS12")
-    spark_home = Path(sys.executable).parent
-    command = [str(spark_home / "spark-submit"), "--master", LOCAL_MASTER, "--name", job_run.name or job_run.id,
-               "--jars", ",".join(jars)]
-    for key, value in conf.items():
-        command += ["--conf", f"{key}={value}"]
-    command += [*submit_arguments, str(entry_point), *[str(argument) for argument in spark_submit.get("entryPointArguments", [])]]
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith("AWS_") and key != LOCAL_SPARK_VARIABLE}
-    # The role's session, which the S3A connector reads from the environment (never the command line).
-    environment.update(credentials, AWS_REGION=backend.region_name, PYSPARK_PYTHON=sys.executable,
-                       SPARK_LOCAL_IP="127.0.0.1")
-    log_path = folder / "driver.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        with _lock:
-            _processes[job_run.id] = process
-        try:
-            status = process.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)
-            status = process.wait()
-            timed_out = True
-    output = log_path.read_text(errors="replace")
-    with _lock:
-        _processes.pop(job_run.id, None)
-        _outputs[job_run.id] = output[-OUTPUT_KEPT_CHARACTERS:]
-    if timed_out:
-        return "FAILED", f"Job run timed out after {int(timeout // 60)} minutes (executionTimeoutMinutes)."
-    if status == 0:
-        return "SUCCESS", ""
-    errors = [line for line in output.splitlines() if "Error" in line or "Exception" in line or "Traceback" in line]
-    return "FAILED", f"Job failed, exit code {status}: " + " | ".join((errors or output.splitlines() or [""])[-5:])[-2000:]
 
 
 # --- the server's side ----------------------------------------------------------------------
@@ -400,7 +271,7 @@ def job_runs() -> list[dict]:
     from moto.emrserverless.models import emrserverless_backends
 
     runs = []
-    with _backend_lock:
+    with BACKEND_LOCK:
         for account, regions in emrserverless_backends.items():
             for region, backend in regions.items():
                 for application_id, application_runs in backend.job_runs.items():
@@ -408,40 +279,23 @@ def job_runs() -> list[dict]:
                         runs.append({"applicationId": application_id, "jobRunId": run.id, "name": run.name,
                                      "state": run.state, "stateDetails": run.state_details or "",
                                      "executionRoleArn": run.execution_role_arn, "jobDriver": run.job_driver,
-                                     "output": _outputs.get(run.id, "")})
+                                     "output": emr_serverless_spark.output(run.id)})
     return runs
-
-
-def serve(environ, start_response):
-    """Learns the server's own endpoint; answers JOB_RUNS_PATH (None for any other path)."""
-    if "url" not in _endpoint and environ.get("SERVER_PORT"):
-        _endpoint["url"] = f"{environ.get('wsgi.url_scheme', 'http')}://127.0.0.1:{environ['SERVER_PORT']}"
-    if environ.get("PATH_INFO", "") != JOB_RUNS_PATH:
-        return None
-    payload = json.dumps(job_runs(), default=str).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return [payload]
 
 
 def forget() -> None:
     """moto's reset: stops running jobs and auto-stop timers."""
     with _lock:
-        processes = list(_processes.values())
         timers = list(_stop_timers.values())
         _stop_timers.clear()
-        _outputs.clear()
     for timer in timers:
         timer.cancel()
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+    emr_serverless_spark.forget()
 
 
-def install(backend_lock) -> None:
-    global _backend_lock
+def install() -> None:
     from moto.emrserverless.models import EMRServerlessBackend
 
-    _backend_lock = backend_lock
     EMRServerlessBackend.create_application = _emulated_create_application(EMRServerlessBackend.create_application)
     EMRServerlessBackend.start_application = _emulated_start_application(EMRServerlessBackend.start_application)
     EMRServerlessBackend.stop_application = _emulated_stop_application(EMRServerlessBackend.stop_application)

@@ -1,9 +1,9 @@
-"""EventBridge's part in the lifecycle hooks, emulated in the moto server process (moto_gaps installs it).
+"""EventBridge's part in the lifecycle hooks, emulated in the moto server process (router.py installs it).
 
 * **Lifecycle action events.** When an instance starts waiting in a lifecycle hook, AWS Auto
   Scaling sends an "EC2 Instance-launch Lifecycle Action" or "EC2 Instance-terminate Lifecycle
   Action" event to the account's default event bus; moto sends none. Here the lifecycle-hook
-  emulation (moto_gaps) puts that event on the bus, with the detail AWS documents
+  emulation (autoscaling_hooks.py) puts that event on the bus, with the detail AWS documents
   (``LifecycleActionToken``, ``AutoScalingGroupName``, ``LifecycleHookName``, ``EC2InstanceId``,
   ``LifecycleTransition``, ``NotificationMetadata``, ``Origin``, ``Destination``), and moto's rules
   match it against their event patterns.
@@ -32,8 +32,9 @@ import os
 import threading
 import time
 
-API_DESTINATION_INVOCATIONS_PATH = "/_dataplatform/api-destination-invocations"
-CA_BUNDLE_VARIABLE = "DATAPLATFORM_EVENTS_CA_BUNDLE"
+from emulator.settings import EVENTS_CA_BUNDLE_VARIABLE
+from emulator.state import BACKEND_LOCK
+
 DETAIL_TYPES = {
     "autoscaling:EC2_INSTANCE_LAUNCHING": "EC2 Instance-launch Lifecycle Action",
     "autoscaling:EC2_INSTANCE_TERMINATING": "EC2 Instance-terminate Lifecycle Action",
@@ -45,8 +46,6 @@ INVOCATION_TIMEOUT_SECONDS = 30
 
 _invocations: list[dict] = []
 _invocations_lock = threading.Lock()
-# The lock the server serves every request under (moto_gaps.BACKEND_LOCK), set by install().
-_backend_lock = threading.RLock()
 
 
 def lifecycle_action_event(backend, group, hook, instance_id: str, token: str, transition: str) -> None:
@@ -154,7 +153,7 @@ def _invoke(invocation: dict) -> None:
     policy = invocation.pop("retry_policy")
     attempts_allowed = 1 + int(policy.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS))
     age_limit = float(policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE_SECONDS))
-    verify = os.environ.get(CA_BUNDLE_VARIABLE) or True
+    verify = os.environ.get(EVENTS_CA_BUNDLE_VARIABLE) or True
     record = {key: invocation[key] for key in ("rule", "target", "method", "endpoint", "body")}
     record.update(attempts=0, status=None, error=None, dead_letter=False,
                   time=datetime.datetime.now(datetime.timezone.utc).isoformat())
@@ -187,7 +186,7 @@ def _to_dead_letter_queue(invocation: dict, record: dict) -> None:
     from moto.sqs.models import sqs_backends
 
     queue_name = invocation["dead_letter_arn"].rsplit(":", 1)[1]
-    with _backend_lock:
+    with BACKEND_LOCK:
         sqs_backends[invocation["account"]][invocation["region"]].send_message(
             queue_name, invocation["body"],
             message_attributes={
@@ -207,23 +206,8 @@ def forget() -> None:
         _invocations.clear()
 
 
-def serve(environ, start_response):
-    """Answers API_DESTINATION_INVOCATIONS_PATH; None for any other path."""
-    if environ.get("PATH_INFO", "") != API_DESTINATION_INVOCATIONS_PATH:
-        return None
-    if environ.get("REQUEST_METHOD") == "DELETE":
-        forget()
-        start_response("204 No Content", [("Content-Length", "0")])
-        return [b""]
-    payload = json.dumps(invocations()).encode()
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return [payload]
-
-
-def install(backend_lock) -> None:
-    global _backend_lock
+def install() -> None:
     from moto.events.models import Rule
 
-    _backend_lock = backend_lock
     Rule.send_to_targets = _emulated_send_to_targets(Rule.send_to_targets)
 

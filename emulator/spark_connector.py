@@ -1,8 +1,8 @@
 """The S3A connector for a local Spark: the jars that let the machine's pyspark read and write
 ``s3://`` locations on the moto server, as EMR Serverless reads and writes S3
-(moto_emr_serverless.py runs job runs with them).
+(emr_serverless_spark.py runs job runs with them).
 
-    python tests/harness/spark_connector.py .cache/spark-s3a
+    python -m emulator.spark_connector .cache/spark-s3a
 
 fetches them from Maven Central into the folder once, each checked against its pinned SHA-256, and
 prints the folder. The versions are those of the Hadoop client that pyspark bundles: hadoop-aws of
@@ -55,7 +55,7 @@ def ensure(folder: Path) -> Path:
     bundled = bundled_hadoop_version()
     if bundled and bundled != HADOOP_VERSION:
         raise RuntimeError(f"pyspark bundles Hadoop {bundled}, the S3A connector pinned here is for {HADOOP_VERSION}: "
-                           "update JARS in tests/harness/spark_connector.py with pyspark")
+                           "update JARS in emulator/spark_connector.py with pyspark")
     folder.mkdir(parents=True, exist_ok=True)
     for (group, artifact, version), sha256 in JARS.items():
         target = folder / f"{artifact}-{version}.jar"

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from tests.harness.moto_server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
+from emulator.server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
 from tests.harness.package_cache import ensure_apt_cache  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
 from tests.harness.terraform_fixtures import (  # noqa: E402,F401

@@ -2,7 +2,7 @@
 ``acm-pca:TemplateArn``, the template the request names, or the one the CA applies when it names
 none (``EndEntityCertificate/V1``). A policy can then let a principal issue only the kinds of
 certificate it needs (an end-entity client certificate, never a CA's). The IAM emulation
-(iam_emulation.py) adds these keys to the request's condition context.
+(enforcement.py) adds these keys to the request's condition context.
 """
 
 from __future__ import annotations

@@ -8,13 +8,13 @@ the condition key ``cloudwatch:namespace``.
   been obeyed). Here the action is ``cloudwatch:<Action>``, as AWS evaluates it.
 * **``cloudwatch:namespace``** of PutMetricData, the namespace the request writes to (AWS
   documents no resource for PutMetricData: the namespace is the only thing a policy can hold it
-  to). The IAM emulation (iam_emulation.py) adds it to the request's condition context, as it
+  to). The IAM emulation (enforcement.py) adds it to the request's condition context, as it
   adds acmpca_conditions.py's and tag_conditions.py's keys.
 
 Not emulated: CloudWatch's other condition keys (``cloudwatch:requestInsightRuleLogGroups``,
 ``cloudwatch:AlarmActions``, ``aws:RequestTag``/``aws:TagKeys`` of PutMetricAlarm) and the
 resource ARNs of alarms and dashboards (moto's ``*``, which a policy naming them does not match).
-CloudWatch Logs' resources (log groups and streams) are iam_emulation.py's.
+CloudWatch Logs' resources (log groups and streams) are enforcement.py's.
 """
 
 from __future__ import annotations

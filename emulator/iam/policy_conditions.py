@@ -1,6 +1,6 @@
 """How AWS reads one policy statement: its conditions, its principal, its actions and resources.
 
-One evaluator for every policy the emulation reads: identity policies (moto_gaps hands moto's
+One evaluator for every policy the emulation reads: identity policies (statement_conditions.py hands moto's
 statements to :func:`statement_applies`), trust policies (an EMR Serverless execution role's,
 a role's on ``sts:AssumeRole`` and ``sts:AssumeRoleWithWebIdentity``) and resource policies (a
 bucket's, a secret's, a key's: resource_policies.py; a topic's and a key's for CloudWatch's alarm

@@ -1,7 +1,7 @@
 """Resource policies as AWS evaluates them, inside the moto server process: moto reads identity
 policies only (and a bucket policy's Deny for object reads and writes, whoever asks).
 
-For every request IAM authorizes (iam_emulation.py works out its resource), this emulation adds:
+For every request IAM authorizes (enforcement.py works out its resource), this emulation adds:
 
 * **``aws:PrincipalArn``** to the request's condition keys: a role session's role ARN, a user's
   ARN, or the account's root for the operator (the sandbox's administrator key), so that identity
@@ -40,12 +40,8 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-try:
-    from tests.harness import policy_conditions
-except ImportError:  # the moto server's process, which imports the harness's modules by their own names
-    import policy_conditions
-
-_request_context = None
+from emulator.iam import policy_conditions
+from emulator.state import request_context
 
 SECRETS_MANAGER_KMS_ACTIONS = {
     "secretsmanager:GetSecretValue": "kms:Decrypt",
@@ -58,11 +54,6 @@ AWS_MANAGED_SECRETS_KEY = "alias/aws/secretsmanager"
 
 class Refused(Exception):
     """A resource policy refuses the request."""
-
-
-def _context() -> dict:
-    holder = getattr(_request_context, "context", None) if _request_context is not None else None
-    return holder if holder is not None else {}
 
 
 def _document(text) -> dict | None:
@@ -118,7 +109,7 @@ def _key(account: str, region: str, key_id: str):
 def refusal(action: str, resource: str, principal, account: str, region: str, partition: str) -> str | None:
     """Why the resource's policy refuses the request, or None."""
     service = action.split(":", 1)[0]
-    context = {**_context(), "aws:PrincipalArn": principal.arn}
+    context = {**request_context(), "aws:PrincipalArn": principal.arn}
     if service == "s3" and resource.startswith("arn:"):
         document = _bucket_policy(account, partition, resource)
         if document and policy_conditions.evaluate(document, action, principal, context, resource) == "Deny":
@@ -173,7 +164,7 @@ def _with_resource_policies(original):
         if self._action == "sts:GetCallerIdentity":
             return original(self, resource)
         principal = principal_of(self._access_key)
-        context = _context()
+        context = request_context()
         context["aws:PrincipalArn"] = principal.arn
         original(self, resource)
         partition = self._access_key.partition
@@ -225,7 +216,7 @@ def _trust_relationship(self, role_arn: str) -> bool:
     role = self.backend.get_role_by_arn(role_arn)
     document = _document(role.assume_role_policy_document) or {}
     principal = principal_of(self._access_key)
-    context = {**_context(), "aws:PrincipalArn": principal.arn}
+    context = {**request_context(), "aws:PrincipalArn": principal.arn}
     return policy_conditions.evaluate(document, self._action, principal, context) == "Allow"
 
 
@@ -233,7 +224,7 @@ def operator_refusal(action: str, resource: str, params: dict, account: str, reg
     """What refuses the operator (the account's administrator): a resource policy that denies it,
     a key policy that does not allow it, or a role's trust policy that does not name it."""
     principal = operator_principal(account, partition)
-    context = _context()
+    context = request_context()
     context["aws:PrincipalArn"] = principal.arn
     if action.startswith("sts:"):
         if action == "sts:AssumeRole" and resource.startswith("arn:") and ":role/" in resource:
@@ -282,11 +273,9 @@ def _bucket_policy_read_with_its_caller(original):
     return get_permission
 
 
-def install(request_context=None) -> None:
-    """Adds resource policies and trust policies to moto's IAM enforcement (after iam_emulation's
+def install() -> None:
+    """Adds resource policies and trust policies to moto's IAM enforcement (after enforcement.py's
     resources and permissions boundaries)."""
-    global _request_context
-    _request_context = request_context
     from moto.iam.access_control import IAMRequestBase
 
     IAMRequestBase.check_action_permitted = _with_resource_policies(IAMRequestBase.check_action_permitted)

@@ -7,7 +7,7 @@ server what the service would get: ``POST /_dataplatform/service-sessions`` with
 ``{"RoleArn": ..., "Service": "ec2.amazonaws.com"}`` answers the temporary credentials of a
 session of that role, issued by moto's STS, so every call made with them is checked against the
 role's policies. It is refused (403) unless the role's trust policy allows the service to assume it,
-as the service itself would be refused. The instance metadata service (iam_emulation.py) issues an
+as the service itself would be refused. The instance metadata service (instance_metadata.py) issues an
 instance's credentials the same way.
 
 Not emulated: the service's own conditions (``aws:SourceArn``, ``aws:SourceAccount``) beyond
@@ -19,18 +19,8 @@ from __future__ import annotations
 import json
 import urllib.parse
 
-try:
-    from tests.harness import policy_conditions
-except ImportError:  # the moto server's process, which imports the harness's modules by their own names
-    import policy_conditions
+from emulator.iam import policy_conditions
 
-SERVICE_SESSIONS_PATH = "/_dataplatform/service-sessions"
-
-
-def _answer(start_response, status: str, document: dict):
-    payload = json.dumps(document).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return [payload]
 
 
 def issue(role_arn: str, service: str, context: dict | None = None) -> dict:
@@ -53,17 +43,3 @@ def issue(role_arn: str, service: str, context: dict | None = None) -> dict:
         policy=None, duration=3600, external_id=None)
     return {"AccessKeyId": assumed.access_key_id, "SecretAccessKey": assumed.secret_access_key,
             "SessionToken": assumed.session_token}
-
-
-def serve(environ, start_response):
-    """Answers SERVICE_SESSIONS_PATH; None for any other path."""
-    if environ.get("PATH_INFO", "") != SERVICE_SESSIONS_PATH or environ.get("REQUEST_METHOD") != "POST":
-        return None
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    try:
-        request = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        return _answer(start_response, "200 OK", issue(request["RoleArn"], request["Service"]))
-    except PermissionError as error:
-        return _answer(start_response, "403 Forbidden", {"Error": str(error)})
-    except (KeyError, ValueError) as error:
-        return _answer(start_response, "400 Bad Request", {"Error": f"RoleArn and Service are required: {error}"})

@@ -2,7 +2,7 @@
 ``aws:TagKeys``, the keys the request sets or removes (Auto Scaling's CreateOrUpdateTags and
 DeleteTags, EC2's CreateTags and DeleteTags). A policy can then keep a family of tags (the
 platform's ``dataplatform:*``) to the principals that own it. The IAM emulation
-(iam_emulation.py) adds this key to the request's condition context.
+(enforcement.py) adds this key to the request's condition context.
 
 Not emulated: ``aws:TagKeys`` and ``aws:RequestTag/<key>`` of requests that tag what they create
 (RunInstances, CreateAutoScalingGroup, and the other services' tagging calls).

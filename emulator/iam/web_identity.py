@@ -39,10 +39,7 @@ import json
 import time
 import urllib.parse
 
-try:
-    from tests.harness import policy_conditions
-except ImportError:  # the moto server's own module (moto_server.py runs with tests/harness on its path)
-    import policy_conditions
+from emulator.iam import policy_conditions
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
 

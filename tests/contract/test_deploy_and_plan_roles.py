@@ -1,5 +1,5 @@
 """The GitHub workflows' roles (terraform/bootstrap, module github-access) against what they must
-not do, on the emulator that enforces IAM and permissions boundaries (tests/harness/iam_emulation.py),
+not do, on the emulator that enforces IAM and permissions boundaries (emulator/iam/enforcement.py),
 after the local environment was applied as the deploy role (``applied_local``).
 
 The deploy role applies the whole environment, yet can make or change a role only with the

@@ -1,5 +1,5 @@
 """The accounts' GitHub roles against the tokens GitHub Actions sends, over HTTP, on the moto
-server that enforces a role's trust on AssumeRoleWithWebIdentity (tests/harness/web_identity.py).
+server that enforces a role's trust on AssumeRoleWithWebIdentity (emulator/iam/web_identity.py).
 
 dev, ppd and prod's bootstraps (terraform/bootstrap/<env>, module github-access) are applied side
 by side to one emulator. Each job's token carries GitHub's claims for its trigger, its subject
@@ -24,8 +24,8 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE
-from tests.harness.moto_server import MotoServer
+from emulator.server import MotoServer
+from emulator.settings import OPERATOR_KEYS_VARIABLE
 from tests.harness.role_sessions import refused
 from tests.harness.terraform import EMULATOR_ACCOUNT_ID, REPO_ROOT, EmulatedEnvironment, copy_terraform_tree
 

@@ -1,6 +1,6 @@
 """What the playbooks, the roles and the sample DAG do against what Terraform lets them do, on the
 applied local environment: each call made with a session of the role that makes it in an account,
-on a moto server that enforces IAM on named resources (tests/harness/iam_emulation.py), and the
+on a moto server that enforces IAM on named resources (emulator/iam/enforcement.py), and the
 Airflow target group against the port and protocol the api-server serves.
 
 A call the role may make either succeeds or fails for another reason than a refusal (completing a

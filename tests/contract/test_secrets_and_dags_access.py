@@ -1,5 +1,5 @@
 """Who reads a user's certificate secret and who writes the DAGs, under the emulator's enforced
-IAM and resource policies (tests/harness/resource_policies.py), after the local environment was
+IAM and resource policies (emulator/iam/resource_policies.py), after the local environment was
 applied as the deploy role (``applied_local``).
 
 A user's secret is encrypted with the platform's key and carries the resource policy the

@@ -190,7 +190,7 @@ def _conditions_hold(statement, context):
 def _policy_allows(policy, action, resource, context=None):
     """Identity-policy evaluation as IAM does it for one request (explicit Deny wins; conditions:
     StringEquals, the only operator these policies use), for services whose resources the
-    emulator does not work out (Glue, SNS: tests/harness/iam_emulation.py authorizes them
+    emulator does not work out (Glue, SNS: emulator/iam/enforcement.py authorizes them
     against "*") and for iam:PassRole, which AWS checks inside StartJobRun."""
     context = context or {}
     allowed = False

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.sandbox import ROOT, Sandbox
-from tests.harness.moto_server import free_port
+from emulator.server import free_port
 from tests.harness.podman_hosts import unused_network
 
 

@@ -40,7 +40,7 @@ from ansible_collections.dataplatform.ops.plugins.module_utils import identity, 
 from sandbox import certificate_pipeline, ingest, nifi_distribution, pipeline
 from sandbox.sandbox import ROOT, Sandbox
 from tests.harness import nifi_configuration, nifi_schemas
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 from tests.harness.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 

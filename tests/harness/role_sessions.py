@@ -1,16 +1,16 @@
-"""Calls made as a role, on a moto server that enforces IAM (iam_emulation.py): a session of the
+"""Calls made as a role, on a moto server that enforces IAM (emulator/iam/): a session of the
 role, as whoever its trust policy names would get one, and whether IAM refused a call."""
 
 from __future__ import annotations
 
 import json
 import os
-import ssl
-import urllib.request
 from collections.abc import Callable
 
 import boto3
 from botocore.exceptions import ClientError
+
+from emulator.client import EmulatorClient
 
 # The error codes AWS refuses a call with: query and JSON protocols, and EC2's.
 REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
@@ -57,15 +57,6 @@ def _workflow_token(trust: dict) -> str | None:
     return None
 
 
-def _service_session(endpoint: str, role_arn: str, service: str) -> dict:
-    request = urllib.request.Request(f"{endpoint}/_dataplatform/service-sessions", method="POST",
-                                     data=json.dumps({"RoleArn": role_arn, "Service": service}).encode())
-    bundle = os.environ.get("AWS_CA_BUNDLE")
-    context = ssl.create_default_context(cafile=bundle) if bundle and endpoint.startswith("https") else None
-    with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310 - the emulator
-        return json.loads(response.read())
-
-
 def role_clients(endpoint: str, role_name: str, session_name: str = "contract-test") -> Callable:
     """A client factory (``service -> client``) with a session of the role, as an instance or the
     controller has one: a role only a service may assume (a host's) is taken as that service takes
@@ -77,7 +68,7 @@ def role_clients(endpoint: str, role_name: str, session_name: str = "contract-te
     trust = role["AssumeRolePolicyDocument"]
     token = None if service or _names_an_account(trust) else _workflow_token(trust)
     if service:
-        credentials = _service_session(endpoint, role["Arn"], service)
+        credentials = EmulatorClient(endpoint, os.environ.get("AWS_CA_BUNDLE")).service_session(role["Arn"], service)
     elif token:
         credentials = boto3.client("sts", endpoint_url=endpoint).assume_role_with_web_identity(
             RoleArn=role["Arn"], RoleSessionName=session_name, WebIdentityToken=token)["Credentials"]

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE
-from tests.harness.local_tls import LocalCa
-from tests.harness.moto_server import MotoServer, count_actions
+from emulator.client import count_actions
+from emulator.local_tls import LocalCa
+from emulator.server import MotoServer
+from emulator.settings import OPERATOR_KEYS_VARIABLE
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
 
 ACCOUNTS = ("dev", "ppd", "prod")
@@ -25,7 +26,7 @@ LOCAL_ENVIRONMENT_KEY = "sandbox"
 @pytest.fixture(scope="session")
 def terraform_emulator(tmp_path_factory):
     """The moto server the Terraform environments are planned and applied against, with IAM
-    enforced (iam_emulation.py): Terraform (the local environment's fixed key, the accounts' the
+    enforced (emulator/iam/): Terraform (the local environment's fixed key, the accounts' the
     session's) and the tests run with the operator's keys, and a test that assumes one of the roles
     Terraform made is held to that role's policies."""
     folder = tmp_path_factory.mktemp("terraform-emulator")

@@ -1,11 +1,11 @@
-"""The integration tests' moto server that enforces IAM (iam_emulation.py, resource_policies.py),
+"""The integration tests' moto server that enforces IAM (emulator/iam/),
 with an instance metadata service; strict_iam.py holds its operator's key."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.harness.moto_server import MotoServer, free_port
+from emulator.server import MotoServer, free_port
 from tests.integration.strict_iam import OPERATOR_KEY
 
 

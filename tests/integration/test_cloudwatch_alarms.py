@@ -1,4 +1,4 @@
-"""CloudWatch alarms evaluated by the moto server (tests/harness/cloudwatch_alarms.py,
+"""CloudWatch alarms evaluated by the moto server (emulator/cloudwatch_alarms.py,
 autoscaling_metrics.py, alarm_notifications.py), over HTTP with boto3: states follow the data as in
 AWS (M of N, missing data, metric math over an Auto Scaling group's metrics), and a change notifies
 the alarm's topics only where the topic's and the key's policies let CloudWatch publish.
@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.harness.moto_server import MotoServer
+from emulator.server import MotoServer
 from tests.integration.strict_iam import ACCOUNT, OPERATOR_KEY, REGION, operator
 
 NAMESPACE = "DataPlatform/test"

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from tests.conftest import REPO_ROOT, TEST_REGION
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 
 sys.path.insert(0, str(REPO_ROOT / "dags"))
 from dataplatform_dags import metrics  # noqa: E402 - as Airflow imports it, from the bundle's folder

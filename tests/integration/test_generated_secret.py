@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 
 NAME = "dataplatform/dev/airflow/config/api-secret-key"
 

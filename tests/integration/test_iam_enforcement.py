@@ -1,4 +1,4 @@
-"""IAM enforced by the moto server (tests/harness/iam_emulation.py), over HTTP with boto3: a role
+"""IAM enforced by the moto server (emulator/iam/enforcement.py), over HTTP with boto3: a role
 session may do what its policy names, on the resources it names, and nothing else; the operator's
 key may do everything; the instance metadata service hands an instance its profile role's
 credentials, which are enforced in turn."""

@@ -27,7 +27,8 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT, TEST_REGION, UNREACHABLE_ENDPOINT
-from tests.harness.moto_server import MotoServer, count_actions
+from emulator.client import count_actions
+from emulator.server import MotoServer
 from tests.harness.platform_document import platform_document, write_platform_document
 
 ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")

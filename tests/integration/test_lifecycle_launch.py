@@ -3,7 +3,7 @@
 What runs for real: the playbook after a converge play in the same run (as in site.yml), the
 platform parameter read from the moto server's SSM, and CompleteLifecycleAction over HTTP. Two
 gaps of the moto server are worked around and named: it has no CompleteLifecycleAction
-(tests/harness/moto_gaps.py emulates it and records every completion) and never holds an
+(emulator/autoscaling_hooks.py emulates it and records every completion) and never holds an
 instance in Pending:Wait, so the inventory here is a static one describing two such instances,
 as the aws_asg inventory would (lifecycle_state and its group lifecycle_pending_wait).
 """
@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 from tests.harness.platform_document import platform_document, write_platform_document
 
 LAUNCH_PLAYBOOK = REPO_ROOT / "ansible" / "playbooks" / "lifecycle-launch.yml"

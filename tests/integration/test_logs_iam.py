@@ -1,4 +1,4 @@
-"""CloudWatch Logs and CloudWatch metrics under the emulator's enforced IAM (iam_emulation.py,
+"""CloudWatch Logs and CloudWatch metrics under the emulator's enforced IAM (emulator/iam/enforcement.py,
 cloudwatch_iam.py), over HTTP with boto3: a host role shaped like terraform/modules/iam's ships
 its own environment's log group only, and publishes metrics in its environment's namespace only."""
 

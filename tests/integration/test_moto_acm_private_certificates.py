@@ -1,4 +1,4 @@
-"""ACM certificates requested from the private CA are signed by it (moto_gaps.py's emulation),
+"""ACM certificates requested from the private CA are signed by it (emulator/acm_private_signing.py),
 so what trusts the platform's CA trusts the load balancer that serves them: over HTTP to moto."""
 
 import secrets

@@ -1,4 +1,4 @@
-"""EMR Serverless in the moto server (tests/harness/moto_emr_serverless.py), over HTTPS with boto3
+"""EMR Serverless in the moto server (emulator/emr_serverless.py), over HTTPS with boto3
 and IAM enforced: an application is CREATED, then STARTED by its first job run; the project's real
 ``bronze_to_silver`` job, fetched from S3 as the execution role, runs on a local Spark through S3A
 and writes silver Parquet; a role EMR Serverless may not assume, a role that may not read bronze
@@ -14,11 +14,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.harness import spark_connector
-from tests.harness.iam_emulation import OPERATOR_KEYS_VARIABLE
-from tests.harness.local_tls import LocalCa
-from tests.harness.moto_emr_serverless import LOCAL_SPARK_VARIABLE
-from tests.harness.moto_server import MotoServer
+from emulator import spark_connector
+from emulator.local_tls import LocalCa
+from emulator.server import MotoServer
+from emulator.settings import OPERATOR_KEYS_VARIABLE
+from emulator.settings import LOCAL_SPARK_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "spark"))

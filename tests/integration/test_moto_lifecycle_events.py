@@ -1,5 +1,5 @@
 """The lifecycle hooks' EventBridge events and API destination targets in the moto server
-(tests/harness/moto_events.py), over HTTP with boto3: an instance that starts waiting in a
+(emulator/eventbridge.py), over HTTP with boto3: an instance that starts waiting in a
 termination hook puts AWS's "EC2 Instance-terminate Lifecycle Action" event on the default bus; a
 rule matching it invokes its API destination over HTTPS with the connection's API key and the
 target's input transformer as the body, as EventBridge does; an endpoint that keeps failing gets
@@ -17,8 +17,8 @@ import time
 import boto3
 import pytest
 
-from tests.harness.local_tls import LocalCa
-from tests.harness.moto_server import MotoServer
+from emulator.local_tls import LocalCa
+from emulator.server import MotoServer
 
 REGION = "eu-west-1"
 GROUP = "dataplatform-local-nifi-main"

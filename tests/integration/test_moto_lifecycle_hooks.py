@@ -1,14 +1,12 @@
-"""The emulation of Auto Scaling lifecycle hooks in the moto server (tests/harness/moto_gaps.py),
+"""The emulation of Auto Scaling lifecycle hooks in the moto server (emulator/autoscaling_hooks.py, autoscaling_scaling.py),
 over HTTP with boto3, against AWS's documented semantics: an instance launched into a group with
 a launch hook waits in Pending:Wait until its action is completed (CONTINUE: in service;
 ABANDON: terminated and replaced) or its heartbeat timeout applies the hook's default result.
-Timeouts are shortened for the tests through the server's /_dataplatform/lifecycle-timeout."""
+Timeouts are shortened for the tests through the emulator client's set_lifecycle_timeout."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
 import boto3
 import pytest
@@ -18,11 +16,6 @@ from botocore.exceptions import ClientError
 GROUP = "dataplatform-local-airflow-main"
 LAUNCH_HOOK = {"LifecycleHookName": "launch", "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
                "HeartbeatTimeout": 1800, "DefaultResult": "ABANDON"}
-
-
-def get(moto, path):
-    with urllib.request.urlopen(moto.endpoint + path, timeout=10) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
 
 
 def cap_timeouts(moto, seconds):
@@ -81,7 +74,7 @@ def test_continue_puts_the_instance_in_service(moto):
     first, second = instances(autoscaling)
     complete(autoscaling, first, "CONTINUE")
     assert instances(autoscaling) == {first: "InService", second: "Pending:Wait"}
-    assert get(moto, "/_dataplatform/lifecycle-actions") == [{
+    assert moto.lifecycle_actions() == [{
         "AutoScalingGroupName": GROUP, "LifecycleHookName": "launch", "InstanceId": first, "LifecycleActionResult": "CONTINUE"}]
 
 
@@ -105,16 +98,16 @@ def test_completing_an_action_no_longer_pending_is_refused_as_by_aws(moto):
         complete(autoscaling, instance_id, "CONTINUE")
     assert raised.value.response["Error"]["Code"] == "ValidationError"
     assert NO_ACTIVE_ACTION in raised.value.response["Error"]["Message"]
-    assert len(get(moto, "/_dataplatform/lifecycle-actions")) == 1
+    assert len(moto.lifecycle_actions()) == 1
 
 
 def test_an_action_is_completed_by_its_token(moto):
     autoscaling = create_group(desired=1)
-    (pending,) = get(moto, "/_dataplatform/lifecycle-actions/pending")
+    (pending,) = moto.pending_lifecycle_actions()
     autoscaling.complete_lifecycle_action(AutoScalingGroupName=GROUP, LifecycleHookName="launch",
                                           LifecycleActionToken=pending["LifecycleActionToken"], LifecycleActionResult="CONTINUE")
     assert instances(autoscaling) == {pending["InstanceId"]: "InService"}
-    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []
+    assert moto.pending_lifecycle_actions() == []
 
 
 def test_the_timeout_applies_abandon(moto):
@@ -129,7 +122,7 @@ def test_the_timeout_applies_abandon(moto):
 
     assert set(wait_for(replaced).values()) == {"Pending:Wait"}
     assert ec2_state(abandoned) == "terminated"
-    assert get(moto, "/_dataplatform/lifecycle-actions") == []  # a timeout is not a completion
+    assert moto.lifecycle_actions() == []  # a timeout is not a completion
 
 
 def test_the_timeout_applies_continue(moto):
@@ -187,9 +180,9 @@ def test_a_hook_put_after_the_launch_leaves_the_instances_in_service(moto):
 def test_reset_cancels_pending_actions(moto):
     cap_timeouts(moto, 1)
     create_group(desired=1)
-    assert len(get(moto, "/_dataplatform/lifecycle-actions/pending")) == 1
+    assert len(moto.pending_lifecycle_actions()) == 1
     moto.reset()
-    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []
+    assert moto.pending_lifecycle_actions() == []
     # The cap went with the reset: a new group's action waits the hook's own 1800 s.
     autoscaling = create_group(desired=1)
     (instance_id,) = instances(autoscaling)
@@ -235,7 +228,7 @@ def test_the_terminating_timeout_lets_the_instance_go(moto):
     wait_for(lambda: leaving not in instances(autoscaling), seconds=10)
     assert ec2_state(leaving) == "terminated"
     # The timeout is no completion.
-    assert all(action["InstanceId"] != leaving for action in get(moto, "/_dataplatform/lifecycle-actions"))
+    assert all(action["InstanceId"] != leaving for action in moto.lifecycle_actions())
 
 
 def test_terminate_instance_in_the_group_waits_and_a_replacement_launches_without_the_decrement(moto):
@@ -264,4 +257,4 @@ def test_a_group_with_instances_is_deleted_only_by_force_and_then_without_its_ho
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName=GROUP, ForceDelete=True)
     assert autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"] == []
     assert {ec2_state(instance_id) for instance_id in members} == {"terminated"} and leaving in members
-    assert get(moto, "/_dataplatform/lifecycle-actions/pending") == []
+    assert moto.pending_lifecycle_actions() == []

@@ -3,7 +3,7 @@
 What runs for real: the playbook, its checks, the platform parameter read from SSM, the
 nifi-decommission service identity's key and CSR made on the controller and its certificate
 issued by the environment's CA (moto's ACM PCA), the TLS client set up from it, a NiFi group
-whose scale-in holds the instance in Terminating:Wait (tests/harness/moto_gaps.py), and the
+whose scale-in holds the instance in Terminating:Wait (emulator/autoscaling_hooks.py), and the
 lifecycle action completed over HTTP. What does not: a NiFi cluster answering the REST calls
 (NiFi cannot run here; the removal sequence itself is covered by the unit tests of
 module_utils/nifi_api.py). The NiFi API URL points at a closed loopback port, so the NiFi step
@@ -23,7 +23,7 @@ import yaml
 from cryptography import x509
 
 from tests.conftest import REPO_ROOT
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 from tests.harness.platform_document import platform_document, write_platform_document
 from tests.harness.private_ca import create_root_ca
 

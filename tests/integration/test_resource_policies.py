@@ -1,4 +1,4 @@
-"""Resource and trust policies enforced by the moto server (tests/harness/resource_policies.py),
+"""Resource and trust policies enforced by the moto server (emulator/iam/resource_policies.py),
 over HTTP with boto3: a role's trust policy decides who assumes it, a secret's, a bucket's and a
 key's policy refuse whom they deny (the account's administrator too), and a secret under a
 customer key is read only by a caller whom both IAM and the key's policy let decrypt through

@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ansible_collections.dataplatform.ops.plugins.module_utils.identity import dn_of_name, subject_dn
-from tests.harness.moto_server import count_actions
+from emulator.client import count_actions
 from tests.harness.private_ca import ROOT_CA_TEMPLATE, ca_certificate, revoked_serials
 from tests.integration.certs import (
     CLIENT_AUTH_TEMPLATE,

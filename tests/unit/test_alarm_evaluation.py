@@ -1,4 +1,4 @@
-"""How the emulator reads an alarm's evaluation range (tests/harness/cloudwatch_alarms.py) and its
+"""How the emulator reads an alarm's evaluation range (emulator/cloudwatch_alarms.py) and its
 metric math (metric_math.py): AWS's own tables of missing-data handling, and the project's
 expressions (terraform/modules/monitoring)."""
 
@@ -8,9 +8,10 @@ import calendar
 
 import pytest
 
-from tests.harness import metric_math, policy_conditions
-from tests.harness.alarm_notifications import SERVICE_PRINCIPAL
-from tests.harness.cloudwatch_alarms import ALARM, INSUFFICIENT_DATA, OK, decide
+from emulator import metric_math
+from emulator.alarm_evaluation import ALARM, INSUFFICIENT_DATA, OK, decide
+from emulator.alarm_notifications import SERVICE_PRINCIPAL
+from emulator.iam import policy_conditions
 
 TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
 KEEP = None  # "Retain current state"

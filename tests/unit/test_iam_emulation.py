@@ -1,11 +1,12 @@
-"""The resource a request is authorized against (tests/harness/iam_emulation.py), per service, as
+"""The resource a request is authorized against (emulator/iam/enforcement.py), per service, as
 AWS's service authorization reference gives it."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.harness.iam_emulation import iam_condition_keys, request_access_key, resource_arn
+from emulator.iam.enforcement import request_access_key
+from emulator.iam.resources import iam_condition_keys, resource_arn
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -1,4 +1,4 @@
-"""The emulation layer's policy conditions (tests/harness/policy_conditions.py, through moto_gaps),
+"""The emulation layer's policy conditions (emulator/iam/policy_conditions.py, through statement_conditions.py),
 against AWS's documented evaluation: a statement applies only when every condition holds, Allow and
 Deny alike; a key the request lacks makes a positive condition false and a negated one true, unless
 the operator ends in IfExists; Null tests presence."""
@@ -10,7 +10,9 @@ import json
 import pytest
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 
-from tests.harness import moto_gaps, policy_conditions
+from emulator import autoscaling_hooks, state
+from emulator.iam import policy_conditions, statement_conditions
+from emulator.settings import LIFECYCLE_TIMEOUT_VARIABLE
 
 BUCKET = "arn:aws:s3:::dataplatform-local-bronze"
 TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -19,12 +21,12 @@ TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", 
 
 @pytest.fixture(autouse=True)
 def aws_semantics(monkeypatch):
-    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", moto_gaps._is_action_permitted)
-    monkeypatch.setattr(moto_gaps._request, "context", {}, raising=False)
+    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", statement_conditions.is_action_permitted)
+    monkeypatch.setattr(state.REQUEST_CONTEXT, "context", {}, raising=False)
 
 
 def permission(statements, action="s3:GetObject", resource=f"{BUCKET}/key", secure=True, incoming=None):
-    moto_gaps._request.context = {"aws:SecureTransport": "true" if secure else "false"}
+    state.REQUEST_CONTEXT.context = {"aws:SecureTransport": "true" if secure else "false"}
     return IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": statements})).is_action_permitted(
         action, resource, incoming_condition_values=incoming)
 
@@ -78,11 +80,11 @@ def test_an_operator_not_evaluated_here_is_read_strictly():
 ])
 def test_the_lifecycle_timeout_cap(monkeypatch, variable, cap, hook_timeout, seconds):
     if variable is None:
-        monkeypatch.delenv(moto_gaps.LIFECYCLE_TIMEOUT_VARIABLE, raising=False)
+        monkeypatch.delenv(LIFECYCLE_TIMEOUT_VARIABLE, raising=False)
     else:
-        monkeypatch.setenv(moto_gaps.LIFECYCLE_TIMEOUT_VARIABLE, variable)
-    monkeypatch.setattr(moto_gaps, "_timeout_cap", cap)
-    assert moto_gaps._effective_timeout(hook_timeout) == seconds
+        monkeypatch.setenv(LIFECYCLE_TIMEOUT_VARIABLE, variable)
+    monkeypatch.setattr(autoscaling_hooks, "_timeout_cap", cap)
+    assert autoscaling_hooks.effective_timeout(hook_timeout) == seconds
 
 
 ROLE = "arn:aws:iam::123456789012:role/dataplatform-local-automation"

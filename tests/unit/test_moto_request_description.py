@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.harness.moto_server import count_actions, describe_request
+from emulator.client import count_actions
+from emulator.request_log import describe_request
 
 AUTH = "AWS4-HMAC-SHA256 Credential=testing/20261127/eu-west-1/{service}/aws4_request, SignedHeaders=host"
 
@@ -86,7 +87,7 @@ def serve(middleware, environ):
 
 
 def test_a_retry_of_an_operation_carried_out_gets_the_same_answer_without_running_it_again():
-    from tests.harness.moto_server import CountingMiddleware
+    from emulator.request_log import CountingMiddleware
 
     app = CountingApp()
     middleware = CountingMiddleware(app)
@@ -100,7 +101,7 @@ def test_a_retry_of_an_operation_carried_out_gets_the_same_answer_without_runnin
 
 
 def test_a_retry_after_an_error_answer_runs_again():
-    from tests.harness.moto_server import CountingMiddleware
+    from emulator.request_log import CountingMiddleware
 
     app = CountingApp(status="500 Internal Server Error")
     middleware = CountingMiddleware(app)

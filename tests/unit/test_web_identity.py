@@ -1,4 +1,4 @@
-"""tests/harness/web_identity.py: how AWS reads an OIDC token against a trust policy, without a
+"""emulator/iam/web_identity.py: how AWS reads an OIDC token against a trust policy, without a
 server (the round trip through the moto server is tests/contract/test_github_oidc_trust.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.harness.web_identity import WebIdentityRefused, check, condition_context, token_claims
+from emulator.iam.web_identity import WebIdentityRefused, check, condition_context, token_claims
 
 pytestmark = pytest.mark.unit
 

@@ -1,11 +1,11 @@
 """ACM private certificates as AWS issues them, emulated inside the moto server process.
 
-moto makes a certificate requested with a ``CertificateAuthorityArn`` self-signed by "Amazon",
-so nothing that trusts the private CA trusts it. Here RequestCertificate with a CA signs the certificate with that CA (moto's ACM
-PCA), as AWS does: the requested name and alternative names, serverAuth and clientAuth, the
-CA's certificate as its chain (ExportCertificate and GetCertificate return it). A CA that has
-no certificate yet leaves moto's answer (AWS refuses the request). Not emulated: the CA's
-permission for ACM, renewal, the CA's audit of issued certificates.
+moto makes a certificate requested with a ``CertificateAuthorityArn`` self-signed by "Amazon", so
+nothing that trusts the private CA trusts it. Here RequestCertificate with a CA signs the
+certificate with that CA (moto's ACM PCA), as AWS does: the requested name and alternative names,
+serverAuth and clientAuth, the CA's certificate as its chain (ExportCertificate and GetCertificate
+return it). A CA that has no certificate yet leaves moto's answer (AWS refuses the request). Not
+emulated: the CA's permission for ACM, renewal, the CA's audit of issued certificates.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def epoch(moment) -> float:
     if isinstance(moment, (int, float)):
         return float(moment)
     if isinstance(moment, str):
-        moment = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        moment = datetime.datetime.fromisoformat(moment)
     if moment.tzinfo is None:
         return calendar.timegm(moment.timetuple()) + moment.microsecond / 1e6
     return moment.timestamp()

@@ -206,8 +206,8 @@ def _emulated_create_auto_scaling_group(original):
         backend = self.autoscaling_backend
         for specification in specifications:
             if specification.get("LifecycleTransition") not in TRANSITIONS:
-                raise ValidationError("LifecycleTransition must be one of %s, not %s"
-                                      % (", ".join(TRANSITIONS), specification.get("LifecycleTransition")))
+                raise ValidationError(f"LifecycleTransition must be one of {', '.join(TRANSITIONS)}, "
+                                      f"not {specification.get('LifecycleTransition')}")
         created = []
         for specification in specifications:
             name = specification["LifecycleHookName"]
@@ -241,9 +241,9 @@ def _lifecycle_request(self):
     backend = self.autoscaling_backend
     group = backend.autoscaling_groups.get(group_name)
     if group is None:
-        raise ValidationError("Group %s not found" % group_name)
-    if "%s_%s" % (group_name, hook_name) not in backend.lifecycle_hooks:
-        raise ValidationError("No Lifecycle Hook found with name %s for group %s" % (hook_name, group_name))
+        raise ValidationError(f"Group {group_name} not found")
+    if f"{group_name}_{hook_name}" not in backend.lifecycle_hooks:
+        raise ValidationError(f"No Lifecycle Hook found with name {hook_name} for group {group_name}")
     if not instance_id and not token:
         raise ValidationError("Either InstanceId or LifecycleActionToken must be given")
     if instance_id:
@@ -254,10 +254,10 @@ def _lifecycle_request(self):
         action = next((candidate for candidate in _pending.values() if candidate.token == token
                        and candidate.backend is backend and candidate.hook_name == hook_name), None)
         if action is None:
-            raise ValidationError("No active Lifecycle Action found with token %s" % token)
+            raise ValidationError(f"No active Lifecycle Action found with token {token}")
         instance_id = action.instance_id
     if instance_id not in [state.instance.id for state in group.instance_states]:
-        raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
+        raise ValidationError(f"No active Lifecycle Action found with instance ID {instance_id}")
     if action is not None and action.group_name != group_name:
         action = None
     return group_name, hook_name, instance_id, action
@@ -271,11 +271,11 @@ def _complete_lifecycle_action(self):
     with BACKEND_LOCK:
         group_name, hook_name, instance_id, action = _lifecycle_request(self)
         if result not in ("CONTINUE", "ABANDON"):
-            raise ValidationError("LifecycleActionResult must be CONTINUE or ABANDON, not %s" % result)
+            raise ValidationError(f"LifecycleActionResult must be CONTINUE or ABANDON, not {result}")
         if action is None:
             predating = _predating.get(_hook_key(self.autoscaling_backend, group_name, hook_name), set())
             if instance_id not in predating:
-                raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
+                raise ValidationError(f"No active Lifecycle Action found with instance ID {instance_id}")
             predating.discard(instance_id)
         else:
             _end_action(action, result)
@@ -293,8 +293,8 @@ def _record_lifecycle_action_heartbeat(self):
     with BACKEND_LOCK:
         _, _, instance_id, action = _lifecycle_request(self)
         if action is None:
-            raise ValidationError("No active Lifecycle Action found with instance ID %s" % instance_id)
-        hook = self.autoscaling_backend.lifecycle_hooks.get("%s_%s" % (action.group_name, action.hook_name))
+            raise ValidationError(f"No active Lifecycle Action found with instance ID {instance_id}")
+        hook = self.autoscaling_backend.lifecycle_hooks.get(f"{action.group_name}_{action.hook_name}")
         action.heartbeat_timeout = effective_timeout(hook.heartbeat_timeout if hook else action.heartbeat_timeout)
         _arm(action)
     return EmptyResult()

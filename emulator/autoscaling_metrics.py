@@ -70,7 +70,7 @@ def publish(now: float) -> None:
     from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
 
     minute = int(now // 60) * 60
-    stamp = datetime.datetime.fromtimestamp(minute, datetime.timezone.utc).replace(tzinfo=None)
+    stamp = datetime.datetime.fromtimestamp(minute, datetime.UTC).replace(tzinfo=None)
     for account, regions in list(autoscaling_backends.items()):
         for region, backend in list(regions.items()):
             for group in list(backend.autoscaling_groups.values()):
@@ -97,11 +97,11 @@ def _checked(self) -> tuple[object, list[str]]:
 
     group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))
     if group is None:
-        raise ValidationError("Group %s not found" % self._get_param("AutoScalingGroupName"))
+        raise ValidationError("Group {} not found".format(self._get_param("AutoScalingGroupName")))
     metrics = self._get_param("Metrics") or []
     unknown = [name for name in metrics if name not in PUBLISHED + WARM_POOL]
     if unknown:
-        raise ValidationError("Invalid metrics: %s" % ", ".join(unknown))
+        raise ValidationError("Invalid metrics: {}".format(", ".join(unknown)))
     return group, metrics
 
 
@@ -110,7 +110,7 @@ def _enable_metrics_collection(self):
     from moto.core.responses import EmptyResult
 
     if self._get_param("Granularity") != GRANULARITY:
-        raise ValidationError("Valid value for Granularity is %s" % GRANULARITY)
+        raise ValidationError(f"Valid value for Granularity is {GRANULARITY}")
     group, metrics = _checked(self)
     added = [name for name in (metrics or PUBLISHED + WARM_POOL) if name not in group.metrics]
     group.metrics = list(group.metrics) + added

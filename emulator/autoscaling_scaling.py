@@ -90,14 +90,14 @@ def _emulated_terminate_instance(original):
             if not hooks:
                 return original(self, instance_id, should_decrement)
             if state.lifecycle_state == TERMINATING_WAIT:
-                raise ValidationError("The instance %s is already terminating" % instance_id)
+                raise ValidationError(f"The instance {instance_id} is already terminating")
             original_size = group.desired_capacity
             if should_decrement:
                 if group.desired_capacity - 1 < group.min_size:
-                    raise ValidationError("Currently, desiredSize equals minSize (%s). Terminating instance without "
+                    raise ValidationError(f"Currently, desiredSize equals minSize ({group.min_size}). Terminating "
+                                          "instance without "
                                           "replacement will violate group's min size constraint. Either set "
-                                          "shouldDecrementDesiredCapacity flag to false or lower group's min size."
-                                          % group.min_size)
+                                          "shouldDecrementDesiredCapacity flag to false or lower group's min size.")
                 group.desired_capacity -= 1
             drop_actions(instance_id)
             hold(group, state, hooks, TERMINATING)

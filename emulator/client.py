@@ -47,7 +47,7 @@ class EmulatorClient:
         request = urllib.request.Request(self.endpoint + path, method=method, data=body)
         context = (ssl.create_default_context(cafile=str(self.ca_bundle))
                    if self.ca_bundle and self.endpoint.startswith("https") else None)
-        with urllib.request.urlopen(request, timeout=timeout or self.timeout,  # noqa: S310 - the emulator
+        with urllib.request.urlopen(request, timeout=timeout or self.timeout,
                                     context=context) as response:
             return response.read()
 

@@ -1,10 +1,10 @@
 """``ec2:GetConsoleOutput`` as AWS answers it, emulated inside the moto server process.
 
-moto answers every instance with the same canned kernel log. Here an instance's console is what the host printed: whoever plays the hypervisor (the sandbox, reading
-its container's tty) posts it to ``POST /_dataplatform/console-output/<instance-id>``, and
-GetConsoleOutput returns it (base64, as AWS does) for an instance moto knows; an instance nobody
-posted for keeps moto's canned output. Not emulated: AWS's delay of a few minutes before the
-output appears, and its 64 KiB limit.
+moto answers every instance with the same canned kernel log. Here an instance's console is what the
+host printed: whoever plays the hypervisor (the sandbox, reading its container's tty) posts it to
+``POST /_dataplatform/console-output/<instance-id>``, and GetConsoleOutput returns it (base64, as
+AWS does) for an instance moto knows; an instance nobody posted for keeps moto's canned output. Not
+emulated: AWS's delay of a few minutes before the output appears, and its 64 KiB limit.
 """
 
 from __future__ import annotations

@@ -15,17 +15,9 @@ submitted, without running anything: a DAG would go green on a job that never ra
   on ``aws:SourceAccount`` and ``aws:SourceArn`` evaluated) fails the run, as in AWS. The job then
   works with that role's session credentials (moto's STS), so the moto server checks its S3
   requests against the role's policies when IAM is enforced (the sandbox).
-* **Job runs, on a local Spark behind a named switch.** ``DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK``
-  names a folder holding the S3A connector's jars (spark_connector.py fetches them). With it,
-  StartJobRun answers at once with the run SUBMITTED; the run is RUNNING while ``spark-submit``
-  (the machine's pyspark, ``local[2]``) runs the job driver's ``sparkSubmit``: the entry point and
-  the ``--py-files`` are fetched from S3 as the role, the arguments are passed as given, and
-  ``s3://`` locations are read and written through S3A against this server (its own endpoint,
-  HTTPS verified against the sandbox's CA when it serves HTTPS, path-style). The run ends SUCCESS
-  on exit status 0, FAILED otherwise with the driver's last error lines as ``stateDetails`` (as
-  AWS gives a reason), CANCELLED on CancelJobRun (the process is stopped), FAILED at its
-  ``executionTimeoutMinutes``. Without the switch a run ends FAILED with a ``stateDetails`` naming
-  the switch: nothing here pretends a job ran.
+* **Job runs, on a local Spark behind a named switch** (``DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK``):
+  emr_serverless_spark.py runs the job driver's ``sparkSubmit`` as the execution role. Without the
+  switch a run ends FAILED with a ``stateDetails`` naming the switch: nothing here pretends a job ran.
 * ``GET /_dataplatform/emr-serverless/job-runs`` lists every run with its driver's output (the
   log AWS writes to the application's S3 or CloudWatch logs, not emulated).
 
@@ -155,7 +147,6 @@ def _role_trusts_the_service(backend, role_arn: str, application_arn: str) -> st
     from urllib.parse import unquote
 
     from moto.iam.models import iam_backends
-
     from moto.utilities.utils import get_partition
 
     iam = iam_backends[backend.account_id][get_partition(backend.region_name)]
@@ -272,8 +263,8 @@ def job_runs() -> list[dict]:
 
     runs = []
     with BACKEND_LOCK:
-        for account, regions in emrserverless_backends.items():
-            for region, backend in regions.items():
+        for regions in emrserverless_backends.values():
+            for backend in regions.values():
                 for application_id, application_runs in backend.job_runs.items():
                     for run in application_runs:
                         runs.append({"applicationId": application_id, "jobRunId": run.id, "name": run.name,

@@ -156,7 +156,7 @@ def _invoke(invocation: dict) -> None:
     verify = os.environ.get(EVENTS_CA_BUNDLE_VARIABLE) or True
     record = {key: invocation[key] for key in ("rule", "target", "method", "endpoint", "body")}
     record.update(attempts=0, status=None, error=None, dead_letter=False,
-                  time=datetime.datetime.now(datetime.timezone.utc).isoformat())
+                  time=datetime.datetime.now(datetime.UTC).isoformat())
     # Recorded without the connection's credentials, as EventBridge's own logs are.
     record["headers"] = sorted(invocation["headers"])
     with _invocations_lock:

@@ -48,12 +48,12 @@ class LocalCa:
         """The machine's CA bundle and this CA: what every client of the endpoint trusts."""
         return self.folder / "bundle.pem"
 
-    def server(self, names: list[str]) -> "LocalCa":
+    def server(self, names: list[str]) -> LocalCa:
         """The CA and a server certificate for ``names`` (DNS names or IP addresses), made once."""
         if self.bundle.exists():
             return self
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dataplatform sandbox AWS endpoint CA")])
         ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())

@@ -20,6 +20,7 @@ import time
 import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from emulator.client import EmulatorClient
 from emulator.local_tls import LocalCa
@@ -81,12 +82,17 @@ class MotoServer(EmulatorClient):
         return [sys.executable, "-m", "emulator", "--host", self.host, "--port", str(self.port),
                 *tls_arguments, *imds_arguments]
 
-    def start(self, timeout: float = 60.0) -> "MotoServer":
+    def start(self, timeout: float = 60.0) -> MotoServer:
         if not self.port:
             self.port = free_port("127.0.0.1" if self.host == ALL_INTERFACES else self.host)
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                        env=self.process_environment(), start_new_session=True)
+        if self.log_path:
+            # The child holds its own copy of the descriptor; this process closes its one at once.
+            with open(self.log_path, "ab") as log:
+                self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                                env=self.process_environment(), start_new_session=True)
+        else:
+            self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                            env=self.process_environment(), start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -120,7 +126,7 @@ class MotoServer(EmulatorClient):
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

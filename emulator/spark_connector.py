@@ -35,7 +35,7 @@ def bundled_hadoop_version() -> str | None:
     spec = importlib.util.find_spec("pyspark")
     if spec is None or not spec.submodule_search_locations:
         return None
-    jars = Path(list(spec.submodule_search_locations)[0]) / "jars"
+    jars = Path(next(iter(spec.submodule_search_locations))) / "jars"
     for jar in jars.glob("hadoop-client-api-*.jar"):
         return jar.stem[len("hadoop-client-api-"):]
     return None
@@ -62,10 +62,10 @@ def ensure(folder: Path) -> Path:
         if target.exists() and _sha256(target) == sha256:
             continue
         url = f"{MAVEN_CENTRAL}/{group}/{artifact}/{version}/{artifact}-{version}.jar"
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as partial:
-            with urllib.request.urlopen(url, timeout=300) as response:  # noqa: S310 - Maven Central only
-                while block := response.read(1 << 20):
-                    partial.write(block)
+        with (tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as partial,
+              urllib.request.urlopen(url, timeout=300) as response):
+            while block := response.read(1 << 20):
+                partial.write(block)
         fetched = Path(partial.name)
         if _sha256(fetched) != sha256:
             fetched.unlink()

@@ -241,8 +241,7 @@ def operator_refusal(action: str, resource: str, params: dict, account: str, reg
 
 
 def _operator_trust_refusal(role_arn: str, principal, account: str, partition: str, context: dict) -> str | None:
-    from moto.iam.models import iam_backends
-    from moto.iam.models import NotFoundException
+    from moto.iam.models import NotFoundException, iam_backends
 
     try:
         role = iam_backends[account][partition].get_role_by_arn(role_arn)

@@ -1,35 +1,28 @@
 """The resource AWS authorizes a request against, worked out in the moto server process (enforcement.py
 asks for it): moto authorizes most services' actions against ``*``.
 
-For the services and actions the platform's principals call,
-the resource AWS authorizes is worked out from the request, as AWS documents it per action:
-``acm-pca`` (the ``CertificateAuthorityArn``), ``secretsmanager`` (the secret's full ARN, with
-its random suffix, looked up by name or ARN; for ``CreateSecret`` the name with a suffix
-pattern), ``ssm`` (the parameter's ARN), ``autoscaling`` (the group's ARN), ``logs`` (the log
-stream ``…:log-group:<name>:log-stream:<stream>`` of an action naming one, such as PutLogEvents and
-CreateLogStream, else ``…:log-group:<name>:*``, which a policy granting ``log-group:<name>:*`` matches,
-as in AWS; the group by ``logGroupName`` or ``logGroupIdentifier``), ``kms`` (the key's ARN),
-``ec2`` (the instance, for actions on one instance)
-``emr-serverless`` (the application or job run, from the REST path), ``glue`` (the table of a
-table or partition action, the database of a database action, else the catalog), ``sns`` (the
-topic) and ``iam`` (the instance
-profile, role, policy or identity provider named, also one still to be created; moto knew only
-existing roles). For an instance, its tags are the request's ``aws:ResourceTag/<key>`` condition
-keys; for IAM, ``iam:PermissionsBoundary`` (the requested boundary for CreateRole and
-PutRolePermissionsBoundary, the role's present one for Put/Delete/Attach/DetachRolePolicy),
-``iam:PolicyARN`` and ``iam:AWSServiceName``; for ACM Private CA's IssueCertificate,
-``acm-pca:TemplateArn`` (acmpca_conditions.py); for tag writes, ``aws:TagKeys`` (tag_conditions.py); for
-CloudWatch's PutMetricData, ``cloudwatch:namespace`` (cloudwatch_iam.py, which also names CloudWatch's
-actions ``cloudwatch:…`` rather than by their signing name ``monitoring``). S3's HeadBucket is authorized
-as ``s3:ListBucket``, as in AWS (moto asks for an ``s3:HeadBucket`` action that does not exist);
-DeleteObjects as ``s3:DeleteObject`` on each key (moto checks the bucket's ARN), every key
-reported AccessDenied when one is refused (AWS would delete the others); the signature of an S3 request whose
-key has percent-encoded characters is checked over the path as sent (moto used the decoded path); every signature
-covers each header its ``SignedHeaders`` names (moto dropped ``User-Agent``, which Spark's S3A connector
-signs), and a request without a body the hash of nothing (moto hashed its parsed parameters: a REST GET failed). S3 (bucket and object
-ARNs), STS and SQS are moto's own. Any other action is authorized against ``*`` as moto
-does, which a policy with named resources does not match: an unlisted action is refused, never
-allowed by mistake.
+For the services and actions the platform's principals call, the resource AWS authorizes is worked
+out from the request, as AWS documents it per action: ``acm-pca`` (the ``CertificateAuthorityArn``),
+``secretsmanager`` (the secret's full ARN, with its random suffix, looked up by name or ARN; for
+``CreateSecret`` the name with a suffix pattern), ``ssm`` (the parameter's ARN), ``autoscaling``
+(the group's ARN), ``logs`` (the log stream ``…:log-group:<name>:log-stream:<stream>`` of an action
+naming one, such as PutLogEvents and CreateLogStream, else ``…:log-group:<name>:*``, which a policy
+granting ``log-group:<name>:*`` matches, as in AWS; the group by ``logGroupName`` or
+``logGroupIdentifier``), ``kms`` (the key's ARN), ``ec2`` (the instance, for actions on one
+instance) ``emr-serverless`` (the application or job run, from the REST path), ``glue`` (the table
+of a table or partition action, the database of a database action, else the catalog), ``sns`` (the
+topic) and ``iam`` (the instance profile, role, policy or identity provider named, also one still to
+be created; moto knew only existing roles). For an instance, its tags are the request's
+``aws:ResourceTag/<key>`` condition keys; for IAM, ``iam:PermissionsBoundary`` (the requested
+boundary for CreateRole and PutRolePermissionsBoundary, the role's present one for
+Put/Delete/Attach/DetachRolePolicy), ``iam:PolicyARN`` and ``iam:AWSServiceName``; for ACM Private
+CA's IssueCertificate, ``acm-pca:TemplateArn`` (acmpca_conditions.py); for tag writes,
+``aws:TagKeys`` (tag_conditions.py); for CloudWatch's PutMetricData, ``cloudwatch:namespace``
+(cloudwatch_iam.py, which also names CloudWatch's actions ``cloudwatch:…`` rather than by their
+signing name ``monitoring``). S3's own actions (HeadBucket, DeleteObjects) and the signatures are
+signatures.py's. S3 (bucket and object ARNs), STS and SQS are moto's own. Any other action is
+authorized against ``*`` as moto does, which a policy with named resources does not match: an
+unlisted action is refused, never allowed by mistake.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ import urllib.parse
 from emulator.iam import policy_conditions
 
 
-
 def issue(role_arn: str, service: str, context: dict | None = None) -> dict:
     """The credentials of the service's session of the role; PermissionError when its trust policy
     does not allow the service."""

@@ -82,7 +82,7 @@ def _delete_objects_per_key(original):
     def authenticate_and_authorize_s3_action(self, bucket_name=None, key_name=None):
         if key_name is None and bucket_name and self.method == "POST" and "delete" in (self.querystring or {}):
             body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
-            keys = [html.unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body, re.S)]
+            keys = [html.unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", body, re.DOTALL)]
             for key in keys:
                 original(self, bucket_name=bucket_name, key_name=key)
             if keys:

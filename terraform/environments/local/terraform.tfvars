@@ -73,7 +73,7 @@ database_monitoring_interval_seconds = 0
 database_custom_parameter_group = false
 database_performance_insights   = false
 
-# The sandbox's emulator runs the Spark jobs on a local Spark (tests/harness/moto_emr_serverless.py).
+# The sandbox's emulator runs the Spark jobs on a local Spark (emulator/emr_serverless_spark.py).
 processing_enabled           = true
 processing_maximum_vcpus     = 4
 processing_maximum_memory_gb = 16

@@ -77,7 +77,7 @@ else
 fi
 if [ ! -x "$provider_binary" ]; then
   problems+=("the hashicorp/aws $provider_version provider in the filesystem mirror $mirror (missing $provider_binary):
-          terraform providers mirror -platform=linux_amd64 $mirror   (in terraform/environments/local, on a machine with registry access),
+          terraform providers mirror -platform=linux_amd64 $mirror   (in terraform/platform, on a machine with registry access),
           or set TF_PROVIDER_MIRROR to a folder laid out the same way")
 fi
 

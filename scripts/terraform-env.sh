@@ -55,10 +55,18 @@ if [[ "$environment" == "local" ]]; then
   variables+=("-var=aws_endpoint_url=${AWS_ENDPOINT_URL:-$endpoint}")
 fi
 
+# A saved plan (apply <file>) carries its variables already; Terraform refuses more.
+saved_plan=false
+if [[ "$command" == "apply" ]]; then
+  for argument in "$@"; do [[ "$argument" == -* ]] || saved_plan=true; done
+fi
+
 case "$command" in
+  apply) if $saved_plan; then exec terraform -chdir="$repository/terraform/$root" apply "$@"; fi
+    exec terraform -chdir="$repository/terraform/$root" apply -var-file="$values/$tfvars" "${variables[@]}" "$@" ;;
   init)
     exec terraform -chdir="$repository/terraform/$root" init "${backend_configs[@]}" "$@" ;;
-  plan | apply | destroy | import | console | refresh)
+  plan | destroy | import | console | refresh)
     exec terraform -chdir="$repository/terraform/$root" "$command" -var-file="$values/$tfvars" "${variables[@]}" "$@" ;;
   *)
     exec terraform -chdir="$repository/terraform/$root" "$command" "$@" ;;

@@ -67,6 +67,13 @@ SECURITY_FOLDERS = (
     "terraform/modules/ssh-user-ca",
     "terraform/modules/github-access",
     "terraform/bootstrap",
+    # Every account's bootstrap values and state (the one bootstrap root takes them).
+    "terraform/environments/dev/bootstrap.tfvars",
+    "terraform/environments/ppd/bootstrap.tfvars",
+    "terraform/environments/prod/bootstrap.tfvars",
+    "terraform/environments/local/bootstrap.tfvars",
+    "terraform/environments/dev/bootstrap.backend.hcl",
+    "terraform/environments/prod/bootstrap.backend.hcl",
     "awx",  # who may launch what, surveys, credentials, instance groups
     "inventories/terminating",
     # The accounts' requests (cert-requests/local/ is the sandbox's).
@@ -77,7 +84,7 @@ SECURITY_FOLDERS = (
 
 # Where production is concerned, the leads may approve too.
 PROD_PATHS = (
-    "terraform/bootstrap/prod/main.tf",
+    "terraform/environments/prod/bootstrap.tfvars",
     "cert-requests/prod/new-admin.yaml",
 )
 

@@ -1,7 +1,7 @@
 """The promotion model's parts agree (terraform/modules/github-access/README.md): the environments'
 data (.github/environments.yml), what applies it to GitHub (.github/scripts/github-environments.py),
 the workflows (terraform.yml, promote.yml, cert-issuer.yml) and the refs each account's bootstrap
-makes its deploy role trust (terraform/bootstrap/<env>/terraform.tfvars). The trust policies
+makes its deploy role trust (terraform/environments/<env>/bootstrap.tfvars). The trust policies
 themselves are evaluated against GitHub's tokens in tests/contract/test_github_oidc_trust.py.
 """
 
@@ -66,9 +66,9 @@ def _refs(environment: dict, workflow: str) -> list[str]:
 
 
 def _tfvars_list(environment: str, name: str) -> list[str]:
-    text = (REPO / "terraform" / "bootstrap" / environment / "terraform.tfvars").read_text()
+    text = (REPO / "terraform" / "environments" / environment / "bootstrap.tfvars").read_text()
     match = re.search(rf"^{name}\s*=\s*(\[[^\]]*\])", text, re.M)
-    assert match, f"terraform/bootstrap/{environment}/terraform.tfvars sets no {name}"
+    assert match, f"terraform/environments/{environment}/bootstrap.tfvars sets no {name}"
     return json.loads(match.group(1))
 
 
@@ -184,7 +184,7 @@ def test_the_script_applies_the_file_to_github(capsys):
 def test_the_file_matches_the_bootstraps_repository():
     repository = _environments()["repository"]
     for name in ACCOUNTS + ("local",):
-        text = (REPO / "terraform" / "bootstrap" / name / "terraform.tfvars").read_text()
+        text = (REPO / "terraform" / "environments" / name / "bootstrap.tfvars").read_text()
         assert f'github_repository = "{repository}"' in re.sub(r" +", " ", text), name
 
 

@@ -6,6 +6,14 @@ region            = "eu-west-1"
 account_id        = "123456789012"
 github_repository = "example-org/dataplatform-ops"
 
+# The AWS emulator every API goes to (a loopback URL only); the sandbox and the tests pass their
+# own emulator's URL (-var), since its port differs per sandbox.
+aws_endpoint_url = "https://127.0.0.1:5000"
+# No default_tags: the emulator copies a launch template's own tags into the template's instance
+# tag specifications, which would show as a change on every plan. The hosts still carry the tags,
+# through their Auto Scaling Groups.
+provider_default_tags = false
+
 vpc_cidr_block          = "10.10.0.0/16"
 availability_zone_count = 2
 single_nat_gateway      = true

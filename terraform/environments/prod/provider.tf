@@ -1,8 +1,0 @@
-provider "aws" {
-  region              = var.region
-  allowed_account_ids = [var.account_id]
-
-  default_tags {
-    tags = local.tags
-  }
-}

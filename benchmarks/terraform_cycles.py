@@ -1,11 +1,12 @@
-"""Consecutive ``terraform apply`` + ``destroy`` cycles of ``terraform/environments/local`` against
+"""Consecutive ``terraform apply`` + ``destroy`` cycles of the local environment (``terraform/platform``
+with ``terraform/environments/local``'s values) against
 the moto server, as the sandbox and the tests run them: how many pass in a row, and how long each
 step takes.
 
     .venv/bin/python benchmarks/terraform_cycles.py [--cycles 10] [--keep-going]
 
-Each cycle runs on a new moto server and a new copy of ``terraform/`` (initialised once, from the
-provider mirror). A failed step prints Terraform's error and, with ``--keep-going``, the next cycle
+Each cycle runs on a new moto server, with a new state bucket there (local's state lives in the
+emulator's S3), on one copy of ``terraform/`` (initialised each cycle, from the provider mirror). A failed step prints Terraform's error and, with ``--keep-going``, the next cycle
 starts; the summary counts the clean cycles, the requests the provider had to send again (from its
 debug log: a retry of a request the server already carried out is how a duplicate rule arises)
 and the moto server's 5xx answers and slowest requests. Not part of ``make test``.
@@ -21,11 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import boto3
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from emulator.local_tls import LocalCa  # noqa: E402
 from emulator.server import MotoServer  # noqa: E402
+from sandbox.terraform import ensure_state_bucket  # noqa: E402
 from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree  # noqa: E402
 
 
@@ -50,13 +54,11 @@ def main() -> None:
                 os.environ["AWS_CA_BUNDLE"] = str(tls.bundle)
             with MotoServer(log_path=Path(folder) / f"moto-{cycle}.log", tls=tls) as server:
                 environment = EmulatedEnvironment("local", copy, server.endpoint)
-                (copy / "environments" / "local" / "terraform.tfstate").unlink(missing_ok=True)
+                ensure_state_bucket(boto3.client("s3", endpoint_url=server.endpoint))
                 failed = None
                 provider_log = Path(folder) / f"provider-{cycle}.log"
                 os.environ.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(provider_log))
                 for step in ("init", "apply", "destroy"):
-                    if step == "init" and cycle > 1:
-                        continue
                     run = getattr(environment, step)
                     try:
                         result = run()

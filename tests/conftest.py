@@ -23,7 +23,8 @@ from emulator.server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
 from tests.harness.package_cache import ensure_apt_cache  # noqa: E402
 from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
 from tests.harness.terraform_fixtures import (  # noqa: E402,F401
-    account_plans, applied_local, local_bootstrap, local_environment, terraform_emulator)
+    account_plans, applied_local, legacy_layout, local_bootstrap, local_environment, local_state_bucket,
+    terraform_emulator)
 
 TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.

@@ -95,20 +95,24 @@ def test_a_role_is_held_to_its_boundary_whatever_its_policies_grant(roles):
                                   PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
-def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles):
+def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles, local_state_bucket):
     operator = roles["client"]
     s3 = operator("s3")
-    state_bucket, data_bucket = f"dataplatform-tfstate-{ACCOUNT}", "dataplatform-local-contract-data"
+    # The state bucket holds the applied environment's state (the sandbox's and the tests' is the
+    # emulator's S3): a probe object beside it, never the state itself.
+    state_bucket, data_bucket = local_state_bucket, "dataplatform-local-contract-data"
+    probe = "dataplatform/local/contract-probe.tfstate"
+    s3.create_bucket(Bucket=data_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     for bucket in (state_bucket, data_bucket):
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        s3.put_object(Bucket=bucket, Key="dataplatform/local/terraform.tfstate", Body=b"{}")
+        s3.put_object(Bucket=bucket, Key=probe, Body=b"{}")
     operator("secretsmanager").create_secret(Name="dataplatform/local/contract-plan-probe", SecretString="secret")
     try:
         plan = roles["as_role"]("dataplatform-local-github-plan")
-        assert plan("s3").get_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate")["Body"].read() == b"{}"
+        assert plan("s3").get_object(Bucket=state_bucket, Key=probe)["Body"].read() == b"{}"
+        assert plan("s3").get_object(Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate")["Body"].read()
         # Plans run with -lock=false: the role can neither take nor delete an apply's lock.
         assert refused(plan("s3").put_object, Bucket=state_bucket, Key="dataplatform/local/terraform.tfstate.tflock", Body=b"lock")
-        assert refused(plan("s3").get_object, Bucket=data_bucket, Key="dataplatform/local/terraform.tfstate")
+        assert refused(plan("s3").get_object, Bucket=data_bucket, Key=probe)
         assert refused(plan("secretsmanager").get_secret_value, SecretId="dataplatform/local/contract-plan-probe")
         assert plan("secretsmanager").describe_secret(SecretId="dataplatform/local/contract-plan-probe")["Name"]
         assert plan("iam").get_role(RoleName="dataplatform-local-automation")["Role"]["RoleName"]
@@ -116,10 +120,11 @@ def test_the_plan_role_reads_the_configuration_and_the_state_not_the_data(roles)
     finally:
         operator("secretsmanager").delete_secret(SecretId="dataplatform/local/contract-plan-probe",
                                                  ForceDeleteWithoutRecovery=True)
-        for bucket in (state_bucket, data_bucket):
-            for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=entry["Key"])
-            s3.delete_bucket(Bucket=bucket)
+        for version in s3.list_object_versions(Bucket=state_bucket, Prefix=probe).get("Versions", []):
+            s3.delete_object(Bucket=state_bucket, Key=probe, VersionId=version["VersionId"])
+        for entry in s3.list_objects_v2(Bucket=data_bucket).get("Contents", []):
+            s3.delete_object(Bucket=data_bucket, Key=entry["Key"])
+        s3.delete_bucket(Bucket=data_bucket)
 
 
 def _subjects(role: dict) -> dict[str, list[str]]:

@@ -1,8 +1,8 @@
 """The accounts' GitHub roles against the tokens GitHub Actions sends, over HTTP, on the moto
 server that enforces a role's trust on AssumeRoleWithWebIdentity (emulator/iam/web_identity.py).
 
-dev, ppd and prod's bootstraps (terraform/bootstrap/<env>, module github-access) are applied side
-by side to one emulator. Each job's token carries GitHub's claims for its trigger, its subject
+dev, ppd and prod's bootstraps (terraform/bootstrap with environments/<env>/bootstrap.tfvars,
+module github-access) are applied side by side to one emulator. Each job's token carries GitHub's claims for its trigger, its subject
 made by the repository's template (repo, context, job_workflow_ref: .github/environments.yml).
 The promotion model holds when a push to a feature branch deploys dev only, a release branch ppd
 only, a version tag prod only; and when another workflow, a pull request, a job outside the
@@ -28,6 +28,7 @@ from emulator.server import MotoServer
 from emulator.settings import OPERATOR_KEYS_VARIABLE
 from tests.harness.role_sessions import refused
 from tests.harness.terraform import EMULATOR_ACCOUNT_ID, REPO_ROOT, EmulatedEnvironment, copy_terraform_tree
+from tests.harness.terraform_fixtures import LOCAL_ENVIRONMENT_KEY
 
 pytestmark = pytest.mark.terraform
 
@@ -38,7 +39,7 @@ REPOSITORY = ENVIRONMENTS["repository"]
 TERRAFORM = ".github/workflows/terraform.yml"
 # The bucket dev's plan role reads (the emulator runs every account in its one account).
 STATE_BUCKET = re.search(r'^terraform_state_bucket\s*=\s*"([^"]+)"',
-                         (REPO_ROOT / "terraform/bootstrap/dev/terraform.tfvars").read_text(), re.M).group(1)
+                         (REPO_ROOT / "terraform/environments/dev/bootstrap.tfvars").read_text(), re.M).group(1)
 
 
 def github_token(ref: str, *, environment: str | None, event: str = "push", workflow: str = TERRAFORM,
@@ -105,7 +106,9 @@ TRIGGERS = {
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
     server = MotoServer(log_path=tmp_path_factory.mktemp("oidc-trust") / "moto.log", env={
-        "INITIAL_NO_AUTH_ACTION_COUNT": "0", OPERATOR_KEYS_VARIABLE: os.environ["AWS_ACCESS_KEY_ID"]}).start()
+        "INITIAL_NO_AUTH_ACTION_COUNT": "0",
+        # The session's key, and the fixed one the roots' provider sends the emulator.
+        OPERATOR_KEYS_VARIABLE: f"{os.environ['AWS_ACCESS_KEY_ID']},{LOCAL_ENVIRONMENT_KEY}"}).start()
     try:
         yield server
     finally:
@@ -121,7 +124,7 @@ def bootstraps(emulator, tmp_path_factory) -> dict[str, EmulatedEnvironment]:
     for name, root in roots.items():
         root.init()  # one after the other: init writes the shared provider cache
         if name != "dev":
-            (root.workdir / "emulator.auto.tfvars").write_text("create_github_oidc_provider = false\n")
+            root.variables["create_github_oidc_provider"] = "false"
     roots["dev"].apply()
     with ThreadPoolExecutor(max_workers=2) as pool:
         for future in [pool.submit(roots[name].apply) for name in ("ppd", "prod")]:

@@ -1,50 +1,34 @@
-"""Terraform offline: every command runs with the CLI configuration that installs providers
-from the filesystem mirror (tests/harness/terraform-cli-config.sh)."""
+"""Terraform for the tests: the driver is sandbox/terraform.py (offline, a root per environment);
+here are the test-only parts: a copy of terraform/ in a temporary directory, the environments
+run in it against the emulator, and the layout of an older commit for the migration test."""
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import re
 import shutil
 import subprocess
+import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HARNESS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = HARNESS_DIR.parent.parent
-TERRAFORM_DIR = REPO_ROOT / "terraform"
-CLI_CONFIG = REPO_ROOT / ".cache" / "terraform" / "cli.tfrc"
+from sandbox.terraform import (
+    BOOTSTRAP,
+    ENVIRONMENTS_DIR,
+    PARALLELISM,
+    PLATFORM,
+    REPO_ROOT,
+    TERRAFORM_DIR,
+    Root,
+    cli_config,
+    terraform,
+    terraform_env,
+    tfvars_scalar,
+)
 
-
-def cli_config() -> Path:
-    """The offline CLI configuration, written on first use."""
-    if not CLI_CONFIG.exists():
-        subprocess.run(["bash", str(HARNESS_DIR / "terraform-cli-config.sh"), str(CLI_CONFIG)],
-                       check=True, capture_output=True)
-    return CLI_CONFIG
-
-
-def terraform_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    # Always ours: an inherited TF_CLI_CONFIG_FILE may name a missing file, which makes terraform
-    # fall back to the registry silently.
-    env["TF_CLI_CONFIG_FILE"] = str(cli_config())
-    env["TF_IN_AUTOMATION"] = "1"
-    env["TF_INPUT"] = "0"
-    env["CHECKPOINT_DISABLE"] = "1"
-    env.update(extra or {})
-    return env
-
-
-def terraform(workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 1200,
-              check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["terraform", f"-chdir={workdir}", *args], env=terraform_env(env),
-                            capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"terraform {' '.join(args)} in {workdir} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+__all__ = ["BOOTSTRAP", "ENVIRONMENTS_DIR", "PARALLELISM", "PLATFORM", "REPO_ROOT", "TERRAFORM_DIR", "cli_config",
+           "terraform", "terraform_env", "tfvars_scalar"]
 
 
 def _roots(folder: Path) -> list[Path]:
@@ -58,70 +42,49 @@ def modules() -> list[Path]:
     return _roots(TERRAFORM_DIR / "modules")
 
 
-def environments() -> list[Path]:
-    return _roots(TERRAFORM_DIR / "environments")
-
-
-def bootstraps() -> list[Path]:
-    """The accounts' bootstrap roots (terraform/bootstrap/<env>)."""
-    return _roots(TERRAFORM_DIR / "bootstrap")
+def roots() -> list[Path]:
+    """The two roots every environment is planned and applied with: terraform/platform, terraform/bootstrap."""
+    return [PLATFORM.path(), BOOTSTRAP.path()]
 
 
 # --- Environments run against the AWS emulator ---------------------------------------------
 
-ENVIRONMENTS_DIR = TERRAFORM_DIR / "environments"
 # The emulator's one account; every environment is planned or applied in it.
 EMULATOR_ACCOUNT_ID = "123456789012"
-# Terraform runs many slow, independent waits (bucket lifecycles, load balancers, the database)
-# against the emulator; more parallel operations than the default 10 shorten an apply by a third.
-PARALLELISM = "-parallelism=30"
 TEST_SSH_USER_CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtg5odZolx+yY0Hn9LExIQ2I5kSw1AOtGUkm584Fxb3 dataplatform-test-user-ca"
-_ENDPOINTS_BLOCK = re.compile(r"endpoints\s*\{(.*?)\}", re.S)
-_TFVARS_SCALAR = r'^{name}\s*=\s*(?:"([^"]*)"|([^\s#]+))'
+# The layout before one root served every environment (issue 31): environments/<env> and
+# bootstrap/<env> were roots of their own, local's state a local file.
+LEGACY_LAYOUT_COMMIT = "fa4ba07"
 
 
 def copy_terraform_tree(destination: Path) -> Path:
-    """terraform/ (modules and environments, without working directories or state) under destination."""
+    """terraform/ (modules, roots and environments' values, without working directories or state) under destination."""
     target = destination / "terraform"
     shutil.copytree(TERRAFORM_DIR, target, ignore=shutil.ignore_patterns(
         ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*_override.tf"))
     return target
 
 
-def emulated_services() -> list[str]:
-    """The AWS services the platform uses: the endpoints the local environment sends to the emulator."""
-    provider = (ENVIRONMENTS_DIR / "local" / "provider.tf").read_text()
-    block = _ENDPOINTS_BLOCK.search(provider)
-    if not block:
-        raise AssertionError("terraform/environments/local/provider.tf has no endpoints block")
-    return re.findall(r"^\s*([a-z0-9]+)\s*=", block.group(1), re.M)
+def legacy_terraform_tree(destination: Path, commit: str = LEGACY_LAYOUT_COMMIT) -> Path:
+    """terraform/ as it was at ``commit`` (``git archive``), under destination. Fails, never skips,
+    when the history is missing: the migration test needs it."""
+    archive = subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--format=tar", commit, "terraform"],
+                             capture_output=True, timeout=120, check=False)
+    if archive.returncode != 0:
+        raise AssertionError(
+            f"the migration test needs commit {commit} (the layout before issue 31) in the git history of {REPO_ROOT}: "
+            f"`git archive {commit} terraform` failed ({archive.stderr.decode(errors='replace').strip()}). "
+            "Fetch the full history (e.g. `git fetch --unshallow`).")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination / "terraform"
 
 
-def tfvars_scalar(environment: str, name: str) -> str:
-    """A top-level string, number or bool of an environment's terraform.tfvars, as written."""
-    text = (ENVIRONMENTS_DIR / environment / "terraform.tfvars").read_text()
-    match = re.search(_TFVARS_SCALAR.format(name=re.escape(name)), text, re.M)
-    if not match:
-        raise AssertionError(f"terraform/environments/{environment}/terraform.tfvars does not set {name}")
-    return match.group(1) if match.group(1) is not None else match.group(2)
-
-
-def emulator_override(endpoint: str) -> str:
-    """An override file that points an account's root at the emulator, for a test only: local state
-    instead of the S3 backend, dummy credentials, every service endpoint at the emulator."""
-    endpoints = "".join(f'    {service} = "{endpoint}"\n' for service in emulated_services())
-    return (
-        "# Written by tests/harness/terraform.py into a temporary copy; never committed.\n"
-        'terraform {\n  backend "local" {}\n}\n\n'
-        'provider "aws" {\n'
-        '  access_key                  = "testing"\n'
-        '  secret_key                  = "testing"\n'
-        "  skip_credentials_validation = true\n"
-        "  skip_metadata_api_check     = true\n"
-        "  s3_use_path_style           = true\n"
-        f"  endpoints {{\n{endpoints}  }}\n"
-        "}\n"
-    )
+def emulator_override() -> str:
+    """An override file for an account's root in a temporary copy, for a test only: a local state
+    (its path given at init per environment) instead of the account's S3 bucket."""
+    return ("# Written by tests/harness/terraform.py into a temporary copy; never committed.\n"
+            'terraform {\n  backend "local" {}\n}\n')
 
 
 @dataclass
@@ -136,72 +99,96 @@ class Run:
 
 @dataclass
 class EmulatedEnvironment:
-    """One environment root, copied into a temporary directory and run against the emulator.
+    """One environment, run with a root (terraform/platform, or terraform/bootstrap) of a temporary
+    copy of terraform/ against the emulator, in its own working directory.
 
-    ``local`` runs as committed (its provider already targets the emulator, whose URL it takes as
-    ``aws_endpoint_url``). ``dev``, ``ppd`` and ``prod`` get an override file (local backend,
-    emulator endpoints) and the emulator's account id and image instead of their own; the
-    committed files stay as they are.
+    ``local`` runs as the sandbox runs it: its state in the emulator's S3 (the state bucket must
+    exist: ``sandbox.terraform.ensure_state_bucket``), the emulator's URL as ``aws_endpoint_url``.
+    ``dev``, ``ppd`` and ``prod`` get an override file in the copy (a local state per environment
+    instead of the account's bucket) and the emulator's URL, account id and image instead of their
+    own; the committed files stay as they are.
     """
 
     name: str
     copy_root: Path
     endpoint: str
-    # "environments", or "bootstrap" for the account's bootstrap root (terraform/bootstrap/<name>).
-    kind: str = "environments"
+    # "platform", or "bootstrap" for the account's bootstrap (terraform/bootstrap).
+    kind: str = "platform"
     # The role the local environment is applied as (the bootstrap's deploy role); None: the
     # emulator's administrator key.
     deploy_role_arn: str | None = None
+    # Further variables a test sets (name -> value as for -var).
+    variables: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     applied: bool = False
     apply_requests: dict[str, int] = field(default_factory=dict)
 
     @property
+    def root(self) -> Root:
+        return BOOTSTRAP if self.kind == "bootstrap" else PLATFORM
+
+    @property
     def workdir(self) -> Path:
-        return self.copy_root / self.kind / self.name
+        """The root's folder in the copy."""
+        return self.root.path(self.copy_root)
+
+    @property
+    def values(self) -> Path:
+        """The environment's folder in the copy (its values and backend)."""
+        return self.copy_root / "environments" / self.name
 
     @property
     def overrides(self) -> dict[str, str]:
         """Variables set for the test, and why."""
-        if self.kind == "bootstrap":
-            return {"aws_endpoint_url": self.endpoint} if self.name == "local" else {"account_id": EMULATOR_ACCOUNT_ID}
-        if self.name == "local":
+        own = {"aws_endpoint_url": self.endpoint}
+        if self.name != "local":
+            own["account_id"] = EMULATOR_ACCOUNT_ID
+            if self.kind != "bootstrap":
+                own["host_ami_id"] = tfvars_scalar("local", "host_ami_id")
+        elif self.kind != "bootstrap":
             # The sandbox passes its own SSH user CA's key; the tests, this one (no private half exists).
-            return {"aws_endpoint_url": self.endpoint, "ssh_user_ca_public_keys": json.dumps([TEST_SSH_USER_CA_KEY]),
-                    **({"deploy_role_arn": self.deploy_role_arn} if self.deploy_role_arn else {})}
-        return {"account_id": EMULATOR_ACCOUNT_ID, "host_ami_id": tfvars_scalar("local", "host_ami_id")}
+            own["ssh_user_ca_public_keys"] = json.dumps([TEST_SSH_USER_CA_KEY])
+            if self.deploy_role_arn:
+                own["deploy_role_arn"] = self.deploy_role_arn
+        return {**own, **self.variables}
 
     def _variables(self) -> list[str]:
         return [f"-var={name}={value}" for name, value in self.overrides.items()]
 
     def run(self, *args: str, timeout: float = 900, check: bool = True) -> Run:
         started = time.monotonic()
-        result = terraform(self.workdir, *args, "-no-color", env={"AWS_ENDPOINT_URL": self.endpoint},
-                           timeout=timeout, check=False)
+        result = terraform(self.root, self.name, *args, "-no-color", env={"AWS_ENDPOINT_URL": self.endpoint},
+                           terraform_dir=self.copy_root, backend=self.name == "local", timeout=timeout, check=False)
         run = Run(" ".join(args), time.monotonic() - started, result.returncode, result.stdout + result.stderr)
         self.runs.append(run)
         if check and result.returncode != 0:
-            raise AssertionError(f"terraform {run.command} in {self.name} failed:\n{run.stdout[-12000:]}")
+            raise AssertionError(f"terraform {run.command} of {self.name} ({self.root}) failed:\n{run.stdout[-12000:]}")
         return run
 
     def init(self) -> Run:
-        if self.name != "local":
-            (self.workdir / "emulator_override.tf").write_text(emulator_override(self.endpoint))
+        override = self.workdir / "emulator_override.tf"
+        if self.name == "local":
+            assert not override.exists(), f"{override}: local runs as the sandbox does, with its S3 state"
+            backend = []
+        else:
+            override.write_text(emulator_override())
+            backend = [f"-backend-config=path={self.values / (self.root.name + '.tfstate')}"]
         # readonly: the committed lock file must already name the provider and its checksum.
-        return self.run("init", "-input=false", "-lockfile=readonly")
+        return self.run("init", "-input=false", "-reconfigure", "-lockfile=readonly", *backend)
 
-    def apply(self) -> Run:
-        run = self.run("apply", "-input=false", "-auto-approve", PARALLELISM, *self._variables())
+    def apply(self, *args: str) -> Run:
+        run = self.run("apply", "-input=false", "-auto-approve", PARALLELISM, *self._variables(), *args)
         self.applied = True
         return run
 
     def plan(self, *args: str, check: bool = True) -> Run:
         return self.run("plan", "-input=false", PARALLELISM, *self._variables(), *args, check=check)
 
-    def planned_changes(self) -> dict:
+    def planned_changes(self, *args: str) -> dict:
         """Plan into a file and return ``terraform show -json`` of it."""
-        self.plan("-out=test.tfplan")
-        shown = self.run("show", "-json", "test.tfplan")
+        plan_file = self.values / f"{self.root.name}.tfplan"
+        self.plan(f"-out={plan_file}", *args)
+        shown = self.run("show", "-json", str(plan_file))
         return json.loads(shown.stdout)
 
     def destroy(self, check: bool = True) -> Run:
@@ -216,3 +203,64 @@ class EmulatedEnvironment:
     def last(self, command: str) -> Run:
         """The latest run of a command (apply, plan, destroy)."""
         return next(run for run in reversed(self.runs) if run.command.split()[0] == command)
+
+
+@dataclass
+class LegacyRoot:
+    """A root of the layout before issue 31 (``terraform/environments/<env>`` or
+    ``terraform/bootstrap/<env>`` of ``legacy_terraform_tree``), its state a local file, run as
+    the sandbox and the tests ran it then."""
+
+    workdir: Path
+    endpoint: str
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def state_file(self) -> Path:
+        return self.workdir / "terraform.tfstate"
+
+    def run(self, *args: str, timeout: float = 900) -> Run:
+        started = time.monotonic()
+        result = terraform(self.workdir, *args, "-no-color", env={"AWS_ENDPOINT_URL": self.endpoint},
+                           timeout=timeout, check=False)
+        run = Run(" ".join(args), time.monotonic() - started, result.returncode, result.stdout + result.stderr)
+        self.runs.append(run)
+        if run.returncode != 0:
+            raise AssertionError(f"terraform {run.command} in {self.workdir} (the older layout) failed:\n{run.stdout[-12000:]}")
+        return run
+
+    def apply(self, variables: dict[str, str]) -> Run:
+        self.run("init", "-input=false", "-lockfile=readonly")
+        return self.run("apply", "-input=false", "-auto-approve", PARALLELISM,
+                        *(f"-var={name}={value}" for name, value in variables.items()))
+
+
+@dataclass
+class Migration:
+    """An older local state moved into the new layout's backend (terraform/README.md, "Moving an
+    older state"): pushed, planned (moves only), applied if there were moves, planned again."""
+
+    pushed: Run
+    moved: dict[str, str]
+    changed: dict[str, list[str]]
+    moves_applied: Run | None
+    final_plan: Run
+
+
+def migrate_legacy_state(legacy: LegacyRoot, environment: EmulatedEnvironment) -> Migration:
+    """``terraform state push`` of the older root's state file into ``environment``'s (initialised,
+    empty) backend, then what an operator does next: a plan, which may only move addresses (the
+    ``moved`` blocks); an apply of those moves, which writes the new addresses and touches no
+    resource; and a plan with -detailed-exitcode, which must show no change."""
+    pushed = environment.run("state", "push", str(legacy.state_file))
+    plan = environment.planned_changes()
+    resources = [change for change in plan.get("resource_changes", []) if change["mode"] == "managed"]
+    moved = {change["previous_address"]: change["address"] for change in resources
+             if change.get("previous_address") and change["previous_address"] != change["address"]}
+    changed = {change["address"]: change["change"]["actions"] for change in resources
+               if change["change"]["actions"] != ["no-op"]}
+    moves_applied = None
+    if moved and not changed:
+        moves_applied = environment.apply()
+    final_plan = environment.plan("-detailed-exitcode", check=False)
+    return Migration(pushed, moved, changed, moves_applied, final_plan)

@@ -10,16 +10,24 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
 
 from emulator.client import count_actions
 from emulator.local_tls import LocalCa
 from emulator.server import MotoServer
 from emulator.settings import OPERATOR_KEYS_VARIABLE
-from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
+from sandbox.terraform import ensure_state_bucket
+from tests.harness.terraform import (
+    EmulatedEnvironment,
+    LegacyRoot,
+    copy_terraform_tree,
+    legacy_terraform_tree,
+    migrate_legacy_state,
+)
 
 ACCOUNTS = ("dev", "ppd", "prod")
-# The fixed access key of terraform/environments/local/provider.tf.
+# The fixed access key of terraform/platform/providers.tf against the emulator (and of local's backend.hcl).
 LOCAL_ENVIRONMENT_KEY = "sandbox"
 
 
@@ -47,8 +55,23 @@ def terraform_emulator(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def local_environment(terraform_emulator, tmp_path_factory) -> EmulatedEnvironment:
-    """terraform/environments/local copied to a temporary directory and initialised (not applied)."""
+def legacy_layout(tmp_path_factory):
+    """terraform/ as it was before one root served every environment (git archive of the commit
+    the issue started from); the migration test fails without it."""
+    return legacy_terraform_tree(tmp_path_factory.mktemp("terraform-legacy"))
+
+
+@pytest.fixture(scope="session")
+def local_state_bucket(terraform_emulator) -> str:
+    """The sandbox account's state bucket, made with the administrator's key before the bootstrap,
+    as an account's operator makes theirs (terraform/README.md)."""
+    return ensure_state_bucket(boto3.client("s3", endpoint_url=terraform_emulator.endpoint))
+
+
+@pytest.fixture(scope="session")
+def local_environment(terraform_emulator, local_state_bucket, tmp_path_factory) -> EmulatedEnvironment:
+    """terraform/platform with environments/local's values, in a temporary copy, initialised (not
+    applied): its state in the emulator's S3, as the sandbox keeps it."""
     copy = copy_terraform_tree(tmp_path_factory.mktemp("terraform-local"))
     environment = EmulatedEnvironment("local", copy, terraform_emulator.endpoint)
     environment.init()
@@ -56,29 +79,45 @@ def local_environment(terraform_emulator, tmp_path_factory) -> EmulatedEnvironme
 
 
 @pytest.fixture(scope="session")
-def local_bootstrap(terraform_emulator, tmp_path_factory) -> EmulatedEnvironment:
-    """terraform/bootstrap/local applied with the administrator's key: the GitHub OIDC provider,
-    the plan and deploy roles and the permissions boundary, as an account's administrator makes
-    them before the environment's first apply."""
+def local_bootstrap(terraform_emulator, local_state_bucket, legacy_layout, tmp_path_factory) -> EmulatedEnvironment:
+    """The account's bootstrap applied with the administrator's key: the GitHub OIDC provider, the
+    plan and deploy roles and the permissions boundary, as an account's administrator makes them
+    before the environment's first apply. Applied with the older layout (terraform/bootstrap/local
+    of the commit before issue 31), then its state moved into terraform/bootstrap's
+    (``bootstrap.migration``), as an operator with an older state moves it."""
+    legacy = LegacyRoot(legacy_layout / "bootstrap" / "local", terraform_emulator.endpoint)
+    legacy.apply({"aws_endpoint_url": terraform_emulator.endpoint})
     bootstrap = EmulatedEnvironment("local", copy_terraform_tree(tmp_path_factory.mktemp("terraform-bootstrap")),
                                     terraform_emulator.endpoint, kind="bootstrap")
     bootstrap.init()
-    bootstrap.apply()
+    bootstrap.migration = migrate_legacy_state(legacy, bootstrap)
+    bootstrap.applied = True
     return bootstrap
 
 
 @pytest.fixture
-def applied_local(local_environment, local_bootstrap, terraform_emulator) -> EmulatedEnvironment:
+def applied_local(local_environment, local_bootstrap, terraform_emulator, legacy_layout) -> EmulatedEnvironment:
     """The local environment, applied on first use (and again only if a test destroyed it) as the
     bootstrap's deploy role, as the terraform workflow applies an account.
 
-    ``apply_requests`` holds the AWS requests the apply made, by ``service:Action``.
+    The first apply is the older layout's (terraform/environments/local of the commit before
+    issue 31, its state a local file); its state is then moved into terraform/platform's backend
+    and planned there (``migration``), so every later test runs on the new layout with resources
+    the older one made. ``apply_requests`` holds the AWS requests the apply made, by ``service:Action``.
     """
     if not local_environment.applied:
         local_environment.deploy_role_arn = local_bootstrap.outputs()["deploy_role_arn"]
         terraform_emulator.clear_requests()
-        local_environment.apply()
-        local_environment.apply_requests = count_actions(terraform_emulator.requests())
+        if getattr(local_environment, "migration", None) is None:
+            legacy = LegacyRoot(legacy_layout / "environments" / "local", terraform_emulator.endpoint)
+            legacy_apply = legacy.apply(local_environment.overrides)
+            local_environment.apply_requests = count_actions(terraform_emulator.requests())
+            local_environment.runs.append(legacy_apply)
+            local_environment.migration = migrate_legacy_state(legacy, local_environment)
+            local_environment.applied = True
+        else:
+            local_environment.apply()
+            local_environment.apply_requests = count_actions(terraform_emulator.requests())
     return local_environment
 
 

@@ -1,11 +1,12 @@
-"""terraform/environments/local against the AWS emulator: apply, a second plan with no changes,
+"""The local environment (terraform/platform with environments/local's values) against the AWS
+emulator: the older layout's apply moved into it with no change, a second plan with no changes,
 the hosts it launches, destroy. The environment is applied once per session (``applied_local``);
 the tests run in this order and the last one destroys it."""
 
 import boto3
 import pytest
 
-from tests.harness.terraform import tfvars_scalar
+from tests.harness.terraform import LEGACY_LAYOUT_COMMIT, tfvars_scalar
 
 GROUPS = {"dataplatform-local-nifi-main": "nifi_desired_capacity", "dataplatform-local-airflow-main": "airflow_desired_capacity"}
 
@@ -29,6 +30,37 @@ def test_apply_succeeds_and_names_what_it_left_out(applied_local, report):
     for item in left_out:
         module, _, detail = item.partition(": ")
         assert module and "= false" in detail, item
+
+
+@pytest.mark.parametrize("fixture", ["local_bootstrap", "applied_local"])
+def test_the_older_layouts_state_moved_into_the_one_root_plans_no_change(fixture, request, report):
+    """Issue 31's proof that no resource is replaced: the bootstrap and the environment applied with
+    the layout of commit LEGACY_LAYOUT_COMMIT (a root per environment, local's state a local file),
+    their states pushed into the new roots' S3 backend, planned: only addresses move (the moved
+    blocks of nifi and airflow), the apply of the moves changes no resource, and the plan after it
+    shows no change."""
+    migration = request.getfixturevalue(fixture).migration
+    final = migration.final_plan
+    report(f"{fixture}: state of {LEGACY_LAYOUT_COMMIT} pushed; {len(migration.moved)} addresses moved"
+           + (f", moves applied: {migration.moves_applied.stdout.strip().splitlines()[-1]}" if migration.moves_applied else "")
+           + f"; final plan exit {final.returncode}: "
+           + next((line for line in final.stdout.splitlines() if line.startswith(("No changes.", "Plan:"))), "?"),
+           *(f"  {old} -> {new}" for old, new in sorted(migration.moved.items())))
+    assert not migration.changed, f"the new layout would change resources of the older one: {migration.changed}"
+    if migration.moves_applied:
+        assert "Resources: 0 added, 0 changed, 0 destroyed." in migration.moves_applied.stdout
+    assert final.returncode == 0, f"the plan after the move is not empty:\n{final.stdout[-12000:]}"
+    assert "No changes. Your infrastructure matches the configuration." in final.stdout
+
+
+def test_the_hosts_security_groups_moved_into_asg_hosts(applied_local):
+    moved = applied_local.migration.moved
+    for module, group in (("nifi", "nodes"), ("airflow", "hosts")):
+        assert moved[f"module.{module}.aws_security_group.{group}"] == f"module.{module}.module.hosts.aws_security_group.hosts"
+        assert any(new.startswith(f"module.{module}.module.hosts.aws_security_group_rule.ssh_from_groups[")
+                   for new in moved.values()), module
+        assert moved[f"module.{module}.aws_security_group_rule.{group}_https_out"] == \
+            f"module.{module}.module.hosts.aws_security_group_rule.https_out"
 
 
 def test_second_plan_shows_no_changes(applied_local, report):

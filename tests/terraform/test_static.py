@@ -1,4 +1,4 @@
-"""terraform fmt and validate for every module and environment, offline from the provider mirror."""
+"""terraform fmt and validate for every module and both roots (platform, bootstrap), offline from the provider mirror."""
 
 import re
 import shutil
@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from tests.harness.host_boot import render_user_data, user_data_placeholders
-from tests.harness.terraform import TERRAFORM_DIR, bootstraps, environments, modules, terraform
+from sandbox.host_boot import render_user_data, user_data_placeholders
+from tests.harness.terraform import PLATFORM, TERRAFORM_DIR, modules, roots, terraform
 
 
 def test_terraform_fmt():
@@ -15,11 +15,12 @@ def test_terraform_fmt():
     assert result.returncode == 0, f"run `terraform fmt -recursive terraform/`:\n{result.stdout}"
 
 
-@pytest.mark.parametrize("workdir", modules() + environments() + bootstraps(),
-                         ids=lambda path: f"{path.parent.name}/{path.name}")
-def test_terraform_validate(workdir):
-    terraform(workdir, "init", "-backend=false", "-input=false", "-no-color")
-    terraform(workdir, "validate", "-no-color")
+@pytest.mark.parametrize("workdir", modules() + roots(), ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_terraform_validate(workdir, tmp_path):
+    # Its own working directory: the roots' .terraform/ belongs to whoever runs them in place.
+    env = {"TF_DATA_DIR": str(tmp_path / ".terraform")}
+    terraform(workdir, "init", "-backend=false", "-input=false", "-no-color", env=env)
+    terraform(workdir, "validate", "-no-color", env=env)
 
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
@@ -46,9 +47,10 @@ def test_module_files_and_documented_interface(module):
     assert 'required_version = ">= 1.10"' in versions and 'version = "~> 5.100"' in versions
 
 
-def test_environment_variables_and_outputs_are_typed_and_described():
-    for workdir in environments() + bootstraps():
-        for name, body in _blocks((workdir / "variables.tf").read_text(), "variable"):
+def test_root_variables_and_outputs_are_typed_and_described():
+    for workdir in roots():
+        variables = "".join(path.read_text() for path in sorted(workdir.glob("*.tf")))
+        for name, body in _blocks(variables, "variable"):
             assert re.search(r"^  type\s*=", body, re.M), f"{workdir.name}: variable {name} has no type"
             assert re.search(r"^  description\s*=", body, re.M), f"{workdir.name}: variable {name} has no description"
         for name, body in _blocks((workdir / "outputs.tf").read_text(), "output"):
@@ -87,11 +89,11 @@ def test_an_account_refuses_to_trust_its_whole_account_with_the_automation_roles
     matters (no credentials here), and names the variable."""
     copy = tmp_path / "terraform"
     shutil.copytree(TERRAFORM_DIR, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-    root = copy / "environments" / name
-    (root / "backend.tf").unlink()
-    terraform(root, "init", "-input=false", "-no-color")
-    result = terraform(root, "plan", "-input=false", "-no-color", "-refresh=false",
-                       "-var", "automation_trusted_principal_arns=[]", check=False,
-                       env={"AWS_ACCESS_KEY_ID": "refused", "AWS_SECRET_ACCESS_KEY": "refused"})
+    (PLATFORM.path(copy) / "backend.tf").unlink()
+    env = {"AWS_ACCESS_KEY_ID": "refused", "AWS_SECRET_ACCESS_KEY": "refused", "TF_DATA_DIR": str(tmp_path / ".terraform")}
+    terraform(PLATFORM.path(copy), "init", "-input=false", "-no-color", env=env)
+    result = terraform(PLATFORM.path(copy), "plan", "-input=false", "-no-color", "-refresh=false",
+                       f"-var-file={copy / 'environments' / name / 'terraform.tfvars'}",
+                       "-var", "automation_trusted_principal_arns=[]", check=False, env=env)
     assert result.returncode != 0
     assert "automation_trusted_principal_arns must name who may assume the automation and" in result.stderr, result.stderr

@@ -127,6 +127,15 @@ lint-workflows: venv
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	zizmor --offline --no-progress .github/workflows
 
+# The commit hooks (.pre-commit-config.yaml, CONTRIBUTING.md): the fast linters, local to this
+# repository, with the tools of .venv/. `make hooks` makes each git commit run them on its files.
+.PHONY: pre-commit hooks
+pre-commit: venv ## The commit hooks (yamllint, ansible-lint, ruff, terraform fmt, workflow linters) on every file
+	$(BIN)/pre-commit run --all-files
+
+hooks: venv ## Install the commit hooks: each git commit runs them on the files it changes
+	$(BIN)/pre-commit install
+
 unit: venv ## Unit tests (no servers)
 	$(PYTEST) -m unit $(PYTEST_ARGS)
 

@@ -112,8 +112,9 @@ def applied_local(local_environment, local_bootstrap, terraform_emulator, legacy
             legacy = LegacyRoot(legacy_layout / "environments" / "local", terraform_emulator.endpoint)
             legacy_apply = legacy.apply(local_environment.overrides)
             local_environment.apply_requests = count_actions(terraform_emulator.requests())
-            local_environment.runs.append(legacy_apply)
             local_environment.migration = migrate_legacy_state(legacy, local_environment)
+            # The apply that made the resources is the older layout's; last("apply") is it.
+            local_environment.runs.append(legacy_apply)
             local_environment.applied = True
         else:
             local_environment.apply()

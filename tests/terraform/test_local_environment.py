@@ -42,7 +42,8 @@ def test_the_older_layouts_state_moved_into_the_one_root_plans_no_change(fixture
     migration = request.getfixturevalue(fixture).migration
     final = migration.final_plan
     report(f"{fixture}: state of {LEGACY_LAYOUT_COMMIT} pushed; {len(migration.moved)} addresses moved"
-           + (f", moves applied: {migration.moves_applied.stdout.strip().splitlines()[-1]}" if migration.moves_applied else "")
+           + (f", moves applied: {next(line for line in migration.moves_applied.stdout.splitlines() if line.startswith('Apply complete'))}"
+              if migration.moves_applied else "")
            + f"; final plan exit {final.returncode}: "
            + next((line for line in final.stdout.splitlines() if line.startswith(("No changes.", "Plan:"))), "?"),
            *(f"  {old} -> {new}" for old, new in sorted(migration.moved.items())))

@@ -82,7 +82,7 @@ def working_directory(root: Root, environment: str, base: Path | None = None, te
     return (base if base is not None else terraform_dir / "environments" / environment / ".terraform") / root.name
 
 
-def root_arguments(root: Root, environment: str, command: str, *, terraform_dir: Path = TERRAFORM_DIR,
+def root_arguments(root: Root, environment: str, command: str, *rest: str, terraform_dir: Path = TERRAFORM_DIR,
                    backend: bool = True, env: dict[str, str] | None = None) -> list[str]:
     """What a command of ``root`` takes for ``environment`` before the caller's own arguments:
     the backend configuration on init, the variables on plan, apply and the like. For local, the
@@ -92,8 +92,8 @@ def root_arguments(root: Root, environment: str, command: str, *, terraform_dir:
     values = terraform_dir / "environments" / environment
     if command == "init":
         return [f"-backend-config={values / name}" for name in root.backend_files] if backend else []
-    if command not in _VARIABLE_COMMANDS:
-        return []
+    if command not in _VARIABLE_COMMANDS or (command == "apply" and any(not arg.startswith("-") for arg in rest)):
+        return []  # a saved plan (apply <file>) carries its variables already
     arguments = [f"-var-file={values / root.tfvars}"]
     endpoint = {**os.environ, **(env or {})}.get("AWS_ENDPOINT_URL")
     if environment == "local" and endpoint:
@@ -117,7 +117,7 @@ def terraform(workdir: Path | Root, *args: str, env: dict[str, str] | None = Non
         root = workdir
         environment, command, *rest = args
         extra["TF_DATA_DIR"] = str(working_directory(root, environment, data_dir, terraform_dir))
-        args = (command, *root_arguments(root, environment, command, terraform_dir=terraform_dir, backend=backend,
+        args = (command, *root_arguments(root, environment, command, *rest, terraform_dir=terraform_dir, backend=backend,
                                          env=env), *rest)
         workdir = root.path(terraform_dir)
     result = subprocess.run(["terraform", f"-chdir={workdir}", *args], check=False, env=terraform_env(extra),

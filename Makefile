@@ -23,7 +23,7 @@ TERRAFORM_TESTS := terraform or e2e
 SANDBOX_ARGS ?=
 
 export PATH               := $(BIN):$(PATH)
-export CONTAINERS_CONF    ?= $(ROOT)/tests/harness/containers.conf
+export CONTAINERS_CONF    ?= $(ROOT)/sandbox/containers.conf
 # Always the repository's offline configuration: a TF_CLI_CONFIG_FILE in the caller's environment may
 # name a file that does not exist, and terraform would then silently fall back to the registry.
 export TF_CLI_CONFIG_FILE := $(ROOT)/.cache/terraform/cli.tfrc
@@ -42,14 +42,16 @@ setup: ## Check the system tools the project needs; on Debian as root, install t
 	@bash scripts/setup.sh
 
 package-cache: setup ## Start the machine's Debian package cache for the test and sandbox hosts (kept between runs)
-	@$(PYTHON) tests/harness/package_cache.py start
+	@$(PYTHON) -m sandbox.package_cache start
 
 venv: setup $(VENV)/.installed ## Create .venv/ with the pinned controller and development tools
 
-$(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/spark.txt requirements/constraints.txt requirements/checkov.txt
+$(VENV)/.installed: requirements/controller.txt requirements/dev.txt requirements/spark.txt requirements/constraints.txt requirements/checkov.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	# The repository's packages (pyproject.toml), editable: emulator, sandbox, dataplatform_spark, the collection.
+	$(BIN)/pip install --quiet --no-deps --editable .
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements/checkov.txt
 	touch $@
@@ -66,7 +68,7 @@ lock: ## Refresh requirements/constraints.txt from a fresh install of the top-le
 AIRFLOW_ROLE_FILES := $(COLLECTION)/roles/airflow/files
 
 lock-airflow: ## Refresh the airflow role's constraints.txt from an install on the host image
-	image=$$(bash tests/harness/host-image.sh); \
+	image=$$(bash sandbox/host-image.sh); \
 	podman run --rm --network host -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
 	  -v $(ROOT)/$(AIRFLOW_ROLE_FILES):/role-files:rw $$image /bin/sh -euc '\
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
@@ -76,10 +78,10 @@ lock-airflow: ## Refresh the airflow role's constraints.txt from an install on t
 	      /tmp/venv/bin/pip freeze; } > /role-files/constraints.txt'
 
 host-image: setup package-cache ## Build the Debian 13 podman host image (only when its recipe changed)
-	@bash tests/harness/host-image.sh
+	@bash sandbox/host-image.sh
 
 execution-environment: venv package-cache ## Build the AWX execution environment (execution-environment.yml) with podman
-	@EE_BASE_IMAGE=$${EE_BASE_IMAGE:-$$(bash tests/harness/host-image.sh)} \
+	@EE_BASE_IMAGE=$${EE_BASE_IMAGE:-$$(bash sandbox/host-image.sh)} \
 	  EE_BUILD_CA_BUNDLE=$${EE_BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt} \
 	  bash scripts/build-execution-environment.sh
 
@@ -88,8 +90,8 @@ nifi-distribution: setup ## Build the NiFi distribution tarball (nifi-distributi
 
 terraform-config: $(TF_CLI_CONFIG_FILE)
 
-$(TF_CLI_CONFIG_FILE): tests/harness/terraform-cli-config.sh
-	@bash tests/harness/terraform-cli-config.sh $@ >/dev/null
+$(TF_CLI_CONFIG_FILE): scripts/terraform-cli-config.sh
+	@bash scripts/terraform-cli-config.sh $@ >/dev/null
 
 lint: lint-yaml lint-ansible lint-sanity lint-checkov lint-workflows ## Every linter (part of make test)
 

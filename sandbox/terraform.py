@@ -1,7 +1,7 @@
 """Terraform, offline and per environment: the driver the sandbox (and the tests) run it with.
 
 Every command runs with the CLI configuration that installs providers from the filesystem mirror
-(``tests/harness/terraform-cli-config.sh`` writes it). An environment is one of the two roots,
+(``scripts/terraform-cli-config.sh`` writes it). An environment is one of the two roots,
 ``terraform/platform`` (PLATFORM) or ``terraform/bootstrap`` (BOOTSTRAP), with the values and
 state of ``terraform/environments/<env>/``, as ``scripts/terraform-env.sh`` runs them:
 
@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 ENVIRONMENTS_DIR = TERRAFORM_DIR / "environments"
 CLI_CONFIG = REPO_ROOT / ".cache" / "terraform" / "cli.tfrc"
-CLI_CONFIG_SCRIPT = REPO_ROOT / "tests" / "harness" / "terraform-cli-config.sh"
+CLI_CONFIG_SCRIPT = REPO_ROOT / "scripts" / "terraform-cli-config.sh"
 ENVIRONMENTS = ("local", "dev", "ppd", "prod")
 # Terraform runs many slow, independent waits (bucket lifecycles, load balancers, the database)
 # against the emulator; more parallel operations than the default 10 shorten an apply by a third.

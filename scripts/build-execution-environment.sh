@@ -15,10 +15,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/tests/harness/containers.conf}"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/sandbox/containers.conf}"
 work="$root/.cache/execution-environment"
 name=${EE_IMAGE_NAME:-localhost/dataplatform-ee}
-apt_cache_port=13142  # the machine's package cache (tests/harness/package_cache.py)
+apt_cache_port=13142  # the machine's package cache (sandbox/package_cache.py)
 
 cd "$root"
 rm -rf "$work/collection" "$work/context"

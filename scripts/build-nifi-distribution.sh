@@ -14,7 +14,7 @@
 #   1. NIFI_BUILD_JAVA_HOME, if set;
 #   2. a JDK 21+ under /usr/lib/jvm with `mvn` on PATH;
 #   3. otherwise Debian's openjdk-21-jdk-headless and maven inside the project's Debian 13 host
-#      image (tests/harness/host-image.sh), with podman: nothing else needed on the machine.
+#      image (sandbox/host-image.sh), with podman: nothing else needed on the machine.
 #
 # Environment:
 #   DATAPLATFORM_CACHE_DIR   the cache root (default ~/.cache/dataplatform-ops); the Maven
@@ -26,7 +26,7 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 this_script="$repo_root/scripts/$(basename "${BASH_SOURCE[0]}")"
 source_dir="$repo_root/nifi-distribution"
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo_root/tests/harness/containers.conf}"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$repo_root/sandbox/containers.conf}"
 cache_root=${DATAPLATFORM_CACHE_DIR:-$HOME/.cache/dataplatform-ops}
 maven_repository="$cache_root/maven"
 version=$(sed -n 's:.*<nifi.version>\(.*\)</nifi.version>.*:\1:p' "$source_dir/pom.xml" | head -n 1)
@@ -79,7 +79,7 @@ if [[ -n "$jdk" ]]; then
     exit 1
   }
 else
-  image=$(bash "$repo_root/tests/harness/host-image.sh")
+  image=$(bash "$repo_root/sandbox/host-image.sh")
   echo "building the NiFi $version distribution with Maven and OpenJDK 21 in $image" >&2
   # Java reads its own trust store, not a PEM bundle: the machine's CAs go through
   # update-ca-certificates, which Debian's ca-certificates-java turns into Java's cacerts.

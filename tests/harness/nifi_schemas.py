@@ -14,7 +14,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from tests.harness.package_cache import CACHE_ROOT
+from sandbox.package_cache import CACHE_ROOT
 
 # The file each schema validates, and the schema's name inside its jar.
 SCHEMAS = {"authorizers.xml": "authorizers.xsd", "users.xml": "tenants.xsd", "authorizations.xml": "authorizations.xsd"}

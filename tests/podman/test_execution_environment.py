@@ -12,7 +12,7 @@ import pytest
 
 from sandbox.awx_jobs import execution_environment_image
 from tests.conftest import REPO_ROOT
-from tests.harness.podman_hosts import podman
+from sandbox.podman_hosts import podman
 
 COLLECTION = REPO_ROOT / "collections" / "ansible_collections" / "dataplatform" / "ops"
 

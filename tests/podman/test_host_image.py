@@ -13,7 +13,7 @@ import subprocess
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.harness.podman_hosts import HARNESS_DIR, PodmanHosts, podman, podman_env
+from sandbox.podman_hosts import SANDBOX_DIR, PodmanHosts, podman, podman_env
 
 FRESH_IMAGE_NAME = "localhost/dataplatform-host-fresh-test"
 PLAYBOOK = """
@@ -38,7 +38,7 @@ PLAYBOOK = """
 def test_a_host_of_a_fresh_image_installs_packages_at_once(tmp_path):
     for image in podman("images", "--quiet", "--filter", f"reference={FRESH_IMAGE_NAME}", check=False).stdout.split():
         podman("rmi", "--force", image, check=False)
-    built = subprocess.run(["bash", str(HARNESS_DIR / "host-image.sh")],
+    built = subprocess.run(["bash", str(SANDBOX_DIR / "host-image.sh")],
                            env={**podman_env(), "HOST_IMAGE_NAME": FRESH_IMAGE_NAME},
                            capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, built.stderr[-4000:]

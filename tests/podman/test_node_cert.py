@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible_collections.dataplatform.ops.plugins.module_utils.identity import dn_of_name
 from tests.conftest import REPO_ROOT
 from emulator.client import count_actions
-from tests.harness.podman_hosts import podman
+from sandbox.podman_hosts import podman
 from tests.harness.private_ca import ca_certificate, create_root_ca, write_platform_parameter
 
 PKI = "/etc/dataplatform/pki/node"

@@ -6,7 +6,7 @@ import subprocess
 import yaml
 
 from tests.conftest import REPO_ROOT
-from tests.harness.podman_hosts import podman
+from sandbox.podman_hosts import podman
 
 PLAYBOOK = """
 - name: Harness check
@@ -52,7 +52,7 @@ def test_ansible_converges_two_podman_hosts_idempotently(tmp_path, podman_hosts)
 
 
 def test_hosts_are_removed_afterwards(podman_host_image):
-    from tests.harness.podman_hosts import PodmanHosts
+    from sandbox.podman_hosts import PodmanHosts
 
     with PodmanHosts(1, prefix="harness-cleanup", image=podman_host_image) as hosts:
         names = list(hosts.names)

@@ -4,7 +4,7 @@
         hosts.names          # ["t-facts-1", "t-facts-2"]
         hosts.inventory()    # an Ansible inventory reaching them over containers.podman.podman
 
-The image comes from ``tests/harness/host-image.sh`` (built once per recipe change) unless
+The image comes from ``sandbox/host-image.sh`` (built once per recipe change) unless
 ``DATAPLATFORM_HOST_IMAGE`` names one already.
 """
 
@@ -19,8 +19,8 @@ import time
 import uuid
 from pathlib import Path
 
-HARNESS_DIR = Path(__file__).resolve().parent
-CONTAINERS_CONF = HARNESS_DIR / "containers.conf"
+SANDBOX_DIR = Path(__file__).resolve().parent
+CONTAINERS_CONF = SANDBOX_DIR / "containers.conf"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LABEL = "dataplatform.test-host"
 
@@ -43,7 +43,7 @@ def host_image() -> str:
     if image:
         return image
     result = subprocess.run(
-        ["bash", str(HARNESS_DIR / "host-image.sh")],
+        ["bash", str(SANDBOX_DIR / "host-image.sh")],
         env=podman_env(),
         check=True,
         capture_output=True,

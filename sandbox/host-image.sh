@@ -16,7 +16,7 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 name=${HOST_IMAGE_NAME:-localhost/dataplatform-host}
 packages=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,curl,gnupg,openssh-client,openssh-server,util-linux,locales
 
-# The machine's package cache (tests/harness/package_cache.py, APT_CACHE_PORT).
+# The machine's package cache (sandbox/package_cache.py, APT_CACHE_PORT).
 apt_cache_port=13142
 
 recipe_hash=$(cat "$0" | sha256sum | cut -c1-12)
@@ -31,7 +31,7 @@ workdir=$(mktemp -d "${TMPDIR:-/tmp}/dataplatform-host.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT
 rootfs="$workdir/rootfs"
 
-# Through the machine's package cache when it runs (tests/harness/package_cache.py).
+# Through the machine's package cache when it runs (sandbox/package_cache.py).
 if curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$apt_cache_port/acng-report.html" 2>/dev/null; then
   export http_proxy="http://127.0.0.1:$apt_cache_port"
 fi

@@ -15,10 +15,10 @@
 Both live under ``$DATAPLATFORM_CACHE_DIR`` (default ``~/.cache/dataplatform-ops``), outside the
 clone, and survive between runs; a cold machine fills them on first use. ::
 
-    python tests/harness/package_cache.py start        # the apt cache (make package-cache)
-    python tests/harness/package_cache.py wheelhouse   # the Airflow wheelhouse, built if due, and its server
-    python tests/harness/package_cache.py status
-    python tests/harness/package_cache.py stop         # both servers (the cached files stay)
+    python -m sandbox.package_cache start        # the apt cache (make package-cache)
+    python -m sandbox.package_cache wheelhouse   # the Airflow wheelhouse, built if due, and its server
+    python -m sandbox.package_cache status
+    python -m sandbox.package_cache stop         # both servers (the cached files stay)
 """
 
 from __future__ import annotations
@@ -34,12 +34,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-HARNESS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = HARNESS_DIR.parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from sandbox.podman_hosts import HOST_CA_BUNDLE, host_image, podman
 
-from tests.harness.podman_hosts import HOST_CA_BUNDLE, host_image, podman  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CACHE_ROOT = Path(os.environ.get("DATAPLATFORM_CACHE_DIR", Path.home() / ".cache" / "dataplatform-ops"))
 # Fixed, because the host image carries the apt cache's port (host-image.sh).
@@ -83,7 +80,7 @@ def apt_cache_config() -> Path:
         (folder / sub).mkdir(parents=True, exist_ok=True)
     config = folder / "conf" / "acng.conf"
     config.write_text(
-        "# Written by tests/harness/package_cache.py.\n"
+        "# Written by sandbox/package_cache.py.\n"
         f"CacheDir: {folder / 'cache'}\n"
         f"LogDir: {folder / 'log'}\n"
         "SupportDir: /usr/lib/apt-cacher-ng\n"

@@ -11,7 +11,7 @@
 
 Molecule's scenarios call it as a program (``molecule/shared/boot.yml``)::
 
-    python tests/harness/host_boot.py molecule --dir DIR --principal P name=address …
+    python -m sandbox.host_boot molecule --dir DIR --principal P name=address …
 
 which makes the scenario's CA, boots every host with the user data (SSH for the CA's
 certificates), signs the controller's login key and pins each host's keys from its console.
@@ -23,18 +23,14 @@ import argparse
 import datetime
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-HARNESS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = HARNESS_DIR.parent.parent
-for _path in (REPO_ROOT, REPO_ROOT / "collections"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from ansible_collections.dataplatform.ops.plugins.module_utils import ssh
 
-from ansible_collections.dataplatform.ops.plugins.module_utils import ssh  # noqa: E402
-from tests.harness.podman_hosts import podman  # noqa: E402
+from sandbox.podman_hosts import podman
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 USER_DATA_TEMPLATE = REPO_ROOT / "terraform" / "modules" / "asg-hosts" / "user-data.sh.tftpl"
 BOOTED_MARK = "/var/lib/dataplatform-boot/user-data-done"

@@ -25,13 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "collections"))
+from emulator.client import count_actions
+from emulator.server import MotoServer
+from tests.harness.private_ca import create_root_ca, write_platform_parameter
 
-from emulator.client import count_actions  # noqa: E402
-from emulator.server import MotoServer  # noqa: E402
-from tests.harness.private_ca import create_root_ca, write_platform_parameter  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 ENV = "local"
 ORGANIZATIONAL_UNITS = ("DataEng", "Analytics", "Automation", "Operations")

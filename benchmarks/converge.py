@@ -7,7 +7,7 @@ Creates a sandbox of its own (its own name, state folder, ports and VPC range), 
 SSH, as every converge), then ``site.yml`` again ``--reruns`` times, prints the figures, the memory
 of the running Airflow services, and removes the sandbox. The first converge includes what a new
 host always does (apt packages, Java, the Airflow virtualenv, the certificates), from the
-machine's package caches once they are warm (tests/harness/package_cache.py); the rerun only
+machine's package caches once they are warm (sandbox/package_cache.py); the rerun only
 checks.
 
 Not part of ``make test`` (the e2e tests print the same figures for their own sandbox).
@@ -19,19 +19,17 @@ import argparse
 import contextlib
 import io
 import re
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from emulator.server import free_port
+from sandbox.podman_hosts import podman, unused_network
+from sandbox.sandbox import Sandbox
+from tests.harness.service_memory import unit_memory
 
-from sandbox.sandbox import Sandbox  # noqa: E402
-from emulator.server import free_port  # noqa: E402
-from tests.harness.podman_hosts import podman, unused_network  # noqa: E402
-from tests.harness.service_memory import unit_memory  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(action) -> float:

@@ -26,11 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from emulator.client import count_actions
+from emulator.server import MotoServer
 
-from emulator.client import count_actions  # noqa: E402
-from emulator.server import MotoServer  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 REGION = "eu-west-1"
 IMAGE_ID = "ami-12c6146b"  # an image moto knows

@@ -27,13 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from sandbox import nifi_distribution
+from sandbox.package_cache import CACHE_ROOT
+from sandbox.podman_hosts import podman
+from sandbox.sandbox import Sandbox
 
-from sandbox import nifi_distribution  # noqa: E402
-from sandbox.sandbox import Sandbox  # noqa: E402
-from tests.harness.package_cache import CACHE_ROOT  # noqa: E402
-from tests.harness.podman_hosts import podman  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 

@@ -20,11 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from sandbox import pipeline
+from sandbox.sandbox import Sandbox
 
-from sandbox import pipeline  # noqa: E402
-from sandbox.sandbox import Sandbox  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BUDGET_SECONDS = 180
 

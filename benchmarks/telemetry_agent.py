@@ -21,10 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from sandbox.sandbox import Sandbox
 
-from sandbox.sandbox import Sandbox  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BUDGET_SHARE = 0.05
 CLOCK_TICKS = 100  # USER_HZ on Linux

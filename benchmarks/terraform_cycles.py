@@ -24,13 +24,12 @@ from pathlib import Path
 
 import boto3
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from emulator.local_tls import LocalCa
+from emulator.server import MotoServer
+from sandbox.terraform import ensure_state_bucket
+from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree
 
-from emulator.local_tls import LocalCa  # noqa: E402
-from emulator.server import MotoServer  # noqa: E402
-from sandbox.terraform import ensure_state_bucket  # noqa: E402
-from tests.harness.terraform import EmulatedEnvironment, copy_terraform_tree  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

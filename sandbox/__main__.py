@@ -1,5 +1,5 @@
 """python -m sandbox: see sandbox/sandbox.py."""
 
-from sandbox.sandbox import main
+from sandbox.cli import main
 
 main()

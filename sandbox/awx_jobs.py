@@ -26,14 +26,25 @@ AWX; tests/unit/test_awx_objects.py checks them offline against the awx.awx modu
 
 from __future__ import annotations
 
+import datetime
+import fcntl
+import http.server
 import json
+import os
 import shutil
 import subprocess
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ansible_runner
+import jinja2
 import yaml
+
+from sandbox.podman_hosts import HOST_CA_BUNDLE, host_image
+from sandbox.settings import OPERATOR_KEY
+from sandbox.terraform import tfvars_scalar
 
 ROOT = Path(__file__).resolve().parent.parent
 AWX_OBJECTS = ROOT / "awx" / "objects.yml"
@@ -68,10 +79,6 @@ class JobResult:
 def execution_environment_image() -> str:
     """The execution environment's image, built from execution-environment.yml on the project's
     host image (no registry here) when its build context changed."""
-    import fcntl
-
-    from tests.harness.podman_hosts import host_image
-
     lock_path = ROOT / ".cache" / "execution-environment.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     # One build at a time: the test tiers run side by side and may both want the image.
@@ -85,10 +92,6 @@ def execution_environment_image() -> str:
 
 
 def build_environment(base_image: str) -> dict[str, str]:
-    import os
-
-    from tests.harness.podman_hosts import HOST_CA_BUNDLE
-
     # The machine's CA bundle holds what pip must trust to reach the package index from here.
     return {**os.environ, "EE_BASE_IMAGE": base_image, "EE_BUILD_CA_BUNDLE": str(HOST_CA_BUNDLE)}
 
@@ -102,19 +105,13 @@ class ExecutionNodeIdentity:
     PATH = "/v2/credentials/awx-execution-node"
 
     def __init__(self):
-        import http.server
-        import threading
 
-        # The sandbox account administrator's key: the identity of AWX's execution node here.
-        from sandbox.sandbox import OPERATOR_KEY
-
+        # The sandbox account administrator's key (OPERATOR_KEY) is the identity of AWX's execution node here.
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(handler):  # noqa: N802,N805 - http.server's name; the handler's own self
                 if handler.path != self.PATH:
                     handler.send_error(404)
                     return
-                import datetime
-
                 expiration = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
                 payload = json.dumps({"AccessKeyId": OPERATOR_KEY, "SecretAccessKey": OPERATOR_KEY, "Token": "",
                                       "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
@@ -192,8 +189,6 @@ def inject(objects: dict, credential_type: str, inputs: dict, folder: Path, fold
     """What AWX does with a credential when a job starts: the credential type's injectors rendered
     with the credential's inputs; each file written into the job's private data directory (mode
     0600), and the environment variables returned, naming the files where they are in the job."""
-    import jinja2
-
     (definition,) = [entry for entry in objects["awx_credential_types"] if entry["name"] == credential_type]
     fields = {field["id"]: field.get("default") for field in definition["inputs"]["fields"]}
     values = {**fields, **inputs}
@@ -236,8 +231,6 @@ class AwxJobs:
         raise JobError(f"awx/objects.yml has no job template {kind!r}")
 
     def account_id(self) -> str:
-        from tests.harness.terraform import tfvars_scalar
-
         return tfvars_scalar(self.environment, "account_id")
 
     # --- a job -----------------------------------------------------------------------------
@@ -271,8 +264,6 @@ class AwxJobs:
         """AWX's inventory update before a job: the inventory source (its file in the project, with
         the group_vars beside it) read by ansible-inventory in the execution environment, with the
         source's credential (the automation role's), into the job's static inventory."""
-        import ansible_runner
-
         source_environment = dict(environment)
         automation = template["inventory_credential"]
         source_environment.update(inject(self.objects, automation["credential_type"],
@@ -291,8 +282,6 @@ class AwxJobs:
 
     def launch(self, kind: str, *, limit: str | None = None, extra_vars: dict | None = None,
                check: bool = False, diff: bool = False, timeout: float = 1800) -> JobResult:
-        import ansible_runner
-
         template = self.template(kind)
         job_id = f"{kind}-{uuid.uuid4().hex[:8]}"
         private_data_dir = self.jobs_dir / job_id

@@ -24,20 +24,17 @@ data directory, with its output, is under ``.sandbox/awx/jobs/``.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hmac
 import http.server
 import json
 import re
 import ssl
-import sys
 import threading
 import traceback
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "collections", ROOT / "awx"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from sandbox.awx_jobs import AwxJobs
+from sandbox.sandbox import Sandbox
 
 LAUNCH_PATH = re.compile(r"^/api/v2/job_templates/(?P<name>[^/+]+)\+\+(?P<organization>[^/]+)/launch/?$")
 JOB_PATH = re.compile(r"^/api/v2/jobs/(?P<id>\d+)/?$")
@@ -81,8 +78,6 @@ class JobBoard:
 
 
 def log(message: str) -> None:
-    import datetime
-
     print(f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')} {message}", flush=True)
 
 
@@ -150,9 +145,6 @@ def handler_class(board: JobBoard, token: str, templates: dict[tuple[str, str], 
 
 
 def main(argv: list[str] | None = None) -> None:
-    from sandbox.awx_jobs import AwxJobs
-    from sandbox.sandbox import Sandbox
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--image", required=True, help="the execution environment's image")

@@ -16,9 +16,10 @@ import time
 import urllib.error
 import urllib.request
 
+from ansible_collections.dataplatform.ops.plugins.module_utils import platform
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
-from ansible_collections.dataplatform.ops.plugins.module_utils import platform
+from sandbox import users
 
 INGEST_ROLE = "ingest"
 # Answers after which the same request is sent again: the listener's queue is full (503), or the
@@ -31,19 +32,19 @@ def ingest_url(document: dict) -> str:
 
 
 def user_roles(secret: dict) -> set[str]:
-    """The roles a user's certificate carries, from the tags of their secret (Sandbox.user_secrets)."""
+    """The roles a user's certificate carries, from the tags of their secret (users.user_secrets)."""
     return set(secret["tags"].get(platform.USER_SECRET_TAG_ROLES, "").split())
 
 
 def ingest_users(sandbox) -> list[str]:
     """The users whose certificate carries the ingest role."""
-    return [entry["user"] for entry in sandbox.user_secrets() if INGEST_ROLE in user_roles(entry)]
+    return [entry["user"] for entry in users.user_secrets(sandbox) if INGEST_ROLE in user_roles(entry)]
 
 
 def client_context(sandbox, user: str, folder) -> ssl.SSLContext:
     """TLS as the user: their certificate and key from their PKCS#12, NiFi verified against the
     CA chain the bundle carries (the platform's)."""
-    bundle, password = sandbox.user_bundle(user)
+    bundle, password = users.user_bundle(sandbox, user)
     key, certificate, chain = pkcs12.load_key_and_certificates(bundle.read_bytes(), password.read_bytes())
     return pem_context(certificate.public_bytes(Encoding.PEM) + b"".join(c.public_bytes(Encoding.PEM) for c in chain or []),
                        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),

@@ -29,9 +29,6 @@ until then.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import os
 import secrets
 import signal
@@ -41,229 +38,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
+
+from sandbox import accounts
+from sandbox.haproxy import haproxy_configuration, target_health
+from sandbox.load_balancer_model import Listener, TargetHealth, read_listeners
+from sandbox.settings import SandboxError, Settings
+
 HOSTS_FILE_VARIABLE = "SANDBOX_HOSTS_FILE"
-FORWARDING_PROTOCOLS = {"TCP": "tcp", "TLS": "tcp", "UDP": None, "TCP_UDP": "tcp", "HTTP": "http", "HTTPS": "http"}
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    protocol: str
-    port: str  # "traffic-port" or a number
-    path: str
-    matcher: str
-    interval: int
-    timeout: int
-    healthy_threshold: int
-    unhealthy_threshold: int
-
-
-@dataclass(frozen=True)
-class Target:
-    instance_id: str
-    address: str
-    port: int
-
-
-@dataclass
-class TargetGroup:
-    name: str
-    protocol: str
-    port: int
-    health_check: HealthCheck
-    sticky_by_source: bool = False
-    targets: list[Target] = field(default_factory=list)
-
-
-@dataclass
-class Listener:
-    balancer: str
-    dns_name: str
-    address: str
-    port: int
-    protocol: str
-    certificate_arn: str = ""
-    action: str = "forward"
-    target_group: TargetGroup | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.balancer}-{self.port}"
-
-    @property
-    def ends_tls(self) -> bool:
-        return self.protocol in ("HTTPS", "TLS")
-
-
-@dataclass(frozen=True)
-class TargetHealth:
-    target_group: str
-    instance_id: str
-    address: str
-    state: str  # healthy, unhealthy, initial
-    reason: str
-
-
-# --- what the moto server holds ---------------------------------------------------------------
-
-def loopback_address(sandbox_name: str, index: int) -> str:
-    """The load balancer's address on the machine: one /24 of 127.0.0.0/8 per sandbox."""
-    digest = hashlib.sha256(sandbox_name.encode()).digest()
-    return f"127.{1 + digest[0] % 250}.{digest[1]}.{index + 1}"
-
-
-def status_matcher(codes: str) -> str:
-    """A target group's matcher ("200", "200-299", "200,202") as an anchored regular expression."""
-    wanted: list[int] = []
-    for part in codes.split(","):
-        low, _, high = part.strip().partition("-")
-        wanted += range(int(low), int(high or low) + 1)
-    return "^(" + "|".join(str(code) for code in sorted(set(wanted))) + ")$"
-
-
-def read_listeners(elbv2, ec2, autoscaling, sandbox_name: str) -> list[Listener]:
-    """Every listener of every load balancer, with its target group and the targets in service."""
-    in_service = {
-        instance["InstanceId"]
-        for page in autoscaling.get_paginator("describe_auto_scaling_groups").paginate()
-        for group in page["AutoScalingGroups"]
-        for instance in group["Instances"]
-        if instance["LifecycleState"] == "InService"
-    }
-    balancers = sorted(
-        (balancer for page in elbv2.get_paginator("describe_load_balancers").paginate()
-         for balancer in page["LoadBalancers"]),
-        key=lambda balancer: balancer["LoadBalancerName"])
-    groups: dict[str, TargetGroup] = {}
-    listeners = []
-    for index, balancer in enumerate(balancers):
-        address = loopback_address(sandbox_name, index)
-        for described in elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]:
-            actions = described.get("DefaultActions", [])
-            forward = next((action for action in actions if action["Type"] == "forward"), None)
-            listener = Listener(
-                balancer=balancer["LoadBalancerName"], dns_name=balancer["DNSName"], address=address,
-                port=described["Port"], protocol=described["Protocol"],
-                certificate_arn=(described.get("Certificates") or [{}])[0].get("CertificateArn", ""),
-                action=forward["Type"] if forward else ",".join(action["Type"] for action in actions) or "none")
-            if forward:
-                arn = forward.get("TargetGroupArn") or forward["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"]
-                if arn not in groups:
-                    groups[arn] = _target_group(elbv2, ec2, arn, in_service)
-                listener.target_group = groups[arn]
-            listeners.append(listener)
-    return listeners
-
-
-def _target_group(elbv2, ec2, arn: str, in_service: set[str]) -> TargetGroup:
-    described = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
-    attributes = {item["Key"]: item["Value"] for item in elbv2.describe_target_group_attributes(
-        TargetGroupArn=arn)["Attributes"]}
-    health = HealthCheck(
-        protocol=described.get("HealthCheckProtocol") or described["Protocol"],
-        port=str(described.get("HealthCheckPort") or "traffic-port"),
-        path=described.get("HealthCheckPath") or "/",
-        matcher=(described.get("Matcher") or {}).get("HttpCode") or "200",
-        interval=int(described.get("HealthCheckIntervalSeconds") or 30),
-        timeout=int(described.get("HealthCheckTimeoutSeconds") or 5),
-        healthy_threshold=int(described.get("HealthyThresholdCount") or 5),
-        unhealthy_threshold=int(described.get("UnhealthyThresholdCount") or 2))
-    group = TargetGroup(
-        name=described["TargetGroupName"], protocol=described["Protocol"], port=described["Port"], health_check=health,
-        sticky_by_source=attributes.get("stickiness.enabled") == "true"
-        and attributes.get("stickiness.type") == "source_ip")
-    registered = [(item["Target"]["Id"], item["Target"].get("Port") or group.port)
-                  for item in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
-    wanted = [(instance_id, port) for instance_id, port in registered if instance_id in in_service]
-    if wanted:
-        addresses = {
-            instance["InstanceId"]: instance.get("PrivateIpAddress", "")
-            for reservation in ec2.describe_instances(InstanceIds=sorted({item for item, _ in wanted}))["Reservations"]
-            for instance in reservation["Instances"]
-            if instance["State"]["Name"] == "running"
-        }
-        group.targets = [Target(instance_id, addresses[instance_id], port)
-                         for instance_id, port in sorted(wanted) if addresses.get(instance_id)]
-    return group
-
-
-# --- HAProxy's configuration ----------------------------------------------------------------
-
-def haproxy_configuration(listeners: list[Listener], certificates: dict[str, Path], stats_socket: Path) -> str:
-    """HAProxy's configuration for the listeners; ``certificates`` maps a listener's key to the PEM
-    file (certificate, chain, key) it serves."""
-    lines = [
-        "# Written by the sandbox (sandbox/load_balancers.py) from the load balancers in its moto server.",
-        "global",
-        f"    stats socket {stats_socket} mode 600 level admin",
-        "    ssl-default-bind-options ssl-min-ver TLSv1.2",
-        "",
-        "defaults",
-        "    timeout connect 5s",
-        # An ALB's and an NLB's idle timeouts.
-        "    timeout client 60s",
-        "    timeout server 60s",
-        "",
-    ]
-    backends: dict[str, TargetGroup] = {}
-    for listener in listeners:
-        mode = FORWARDING_PROTOCOLS.get(listener.protocol)
-        if mode is None or listener.target_group is None:
-            lines += [f"# {listener.dns_name}:{listener.port} ({listener.protocol}, {listener.action}): not emulated", ""]
-            continue
-        bind = f"    bind {listener.address}:{listener.port}"
-        if listener.ends_tls:
-            bind += f" ssl crt {certificates[listener.key]}"
-        lines += [f"frontend {listener.key}", bind, f"    mode {mode}"]
-        if mode == "http":
-            lines += ["    option forwardfor",
-                      f"    http-request set-header X-Forwarded-Proto {'https' if listener.ends_tls else 'http'}",
-                      f"    http-request set-header X-Forwarded-Port {listener.port}"]
-        lines += [f"    default_backend {listener.target_group.name}", ""]
-        backends[listener.target_group.name] = listener.target_group
-    for group in backends.values():
-        lines += _backend(group)
-    return "\n".join(lines) + "\n"
-
-
-def _backend(group: TargetGroup) -> list[str]:
-    mode = FORWARDING_PROTOCOLS[group.protocol]
-    health = group.health_check
-    lines = [f"backend {group.name}", f"    mode {mode}", f"    balance {'source' if group.sticky_by_source else 'roundrobin'}",
-             f"    timeout check {health.timeout}s"]
-    if health.protocol in ("HTTP", "HTTPS"):
-        lines += [f"    option httpchk GET {health.path}", f"    http-check expect rstatus {status_matcher(health.matcher)}"]
-    check = f"check inter {health.interval}s rise {health.healthy_threshold} fall {health.unhealthy_threshold}"
-    if health.port != "traffic-port":
-        check += f" port {health.port}"
-    if health.protocol == "HTTPS":
-        check += " check-ssl"
-    tls = " ssl verify none" if group.protocol in ("HTTPS", "TLS") else ""
-    lines.append(f"    default-server {check}{tls}")
-    lines += [f"    server {target.instance_id} {target.address}:{target.port}" for target in group.targets]
-    return [*lines, ""]
-
-
-def target_health(show_stat: str) -> list[TargetHealth]:
-    """The targets' health from HAProxy's ``show stat``, in the load balancers' words: healthy
-    (HAProxy's UP), unhealthy (DOWN after checks failed) or initial (no check finished yet)."""
-    rows = csv.DictReader(io.StringIO(show_stat.lstrip("# ")))
-    found = []
-    for row in rows:
-        if row.get("svname") in (None, "FRONTEND", "BACKEND"):
-            continue
-        status, check, code, detail = row["status"], row.get("check_status", ""), row.get("check_code", ""), ""
-        if check in ("", "INI"):
-            state = "initial"
-        elif status.startswith("UP"):
-            state = "healthy"
-        else:
-            state = "unhealthy"
-        if check not in ("", "INI"):
-            detail = f"{check}{' ' + code if code else ''}".strip()
-            if row.get("last_chk"):
-                detail += f": {row['last_chk']}"
-        found.append(TargetHealth(row["pxname"], row["svname"], row.get("addr", ""), state, detail))
-    return found
 
 
 def with_hosts_block(text: str, owner: str, entries: dict[str, str]) -> str:
@@ -355,9 +137,6 @@ class LoadBalancerStandIn:
         return self.listeners
 
     def _certificate_file(self, acm, listener: Listener) -> Path:
-        from cryptography.hazmat.primitives.serialization import (
-            Encoding, NoEncryption, PrivateFormat, load_pem_private_key)
-
         passphrase = secrets.token_hex(16).encode()
         exported = acm.export_certificate(CertificateArn=listener.certificate_arn, Passphrase=passphrase)
         key = load_pem_private_key(exported["PrivateKey"].encode(), passphrase).private_bytes(
@@ -417,3 +196,50 @@ class LoadBalancerStandIn:
             self._write_hosts({})
         except LoadBalancerError:
             pass  # nothing was written for a user who may not write the hosts file
+
+
+# --- the sandbox's load balancers phase -------------------------------------------------------
+
+def stand_in(sandbox: Settings) -> LoadBalancerStandIn:
+    return LoadBalancerStandIn(sandbox.state_dir / "load-balancers", owner=sandbox.name)
+
+
+def configure(sandbox: Settings, document: dict) -> None:
+    """HAProxy from the load balancers' state; the Airflow load balancer also answers to the name
+    of its certificate. Returns once every target has had its first health check."""
+    balancers = stand_in(sandbox)
+    try:
+        clients = (accounts.client(sandbox, service) for service in ("elbv2", "ec2", "autoscaling", "acm"))
+        airflow = document["airflow"]
+        listeners = balancers.configure(*clients, aliases={airflow["alb_dns_name"]: [airflow["api_domain_name"]]})
+    except LoadBalancerError as error:
+        raise SandboxError(str(error)) from None
+    checks = [listener.target_group.health_check for listener in listeners if listener.target_group]
+    balancers.wait_for_first_checks(timeout=max((check.interval + check.timeout for check in checks), default=0) + 5)
+
+
+def summary_lines(sandbox: Settings, document: dict) -> list[str]:
+    """The load balancers' listeners and their targets' health, unhealthy targets named."""
+    balancers = stand_in(sandbox)
+    listeners = read_listeners(*(accounts.client(sandbox, service) for service in ("elbv2", "ec2", "autoscaling")),
+                               sandbox.name)
+    health = balancers.health() if balancers.pid() else []
+    lines = ["", f"Load balancers (HAProxy stands in for them; their names resolve to it in {balancers.hosts_file()}):"]
+    if not balancers.pid():
+        lines.append("  not running (make sandbox starts it)")
+    for listener in listeners:
+        group = listener.target_group
+        if group is None:
+            lines.append(f"  {listener.dns_name}:{listener.port}  {listener.protocol}, {listener.action}: not emulated")
+            continue
+        states = [item for item in health if item.target_group == group.name]
+        counts = ", ".join(f"{sum(item.state == state for item in states)} {state}"
+                           for state in ("healthy", "unhealthy", "initial")
+                           if any(item.state == state for item in states))
+        lines.append(f"  {listener.dns_name}:{listener.port} ({listener.address})  {listener.protocol} -> "
+                     f"{group.protocol} {group.port}, target group {group.name}: {counts or 'no targets'}")
+        lines += [f"    unhealthy target {item.instance_id} {item.address}  {item.reason}"
+                  for item in states if item.state == "unhealthy"]
+    lines.append(f"  {document['airflow']['api_domain_name']} resolves to the Airflow load balancer too (the DNS "
+                 "record an account points at it)")
+    return lines

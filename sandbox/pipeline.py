@@ -3,7 +3,7 @@ them to bronze, then a run of the ``orders_pipeline`` DAG through Airflow's API,
 scheduler run it.
 
 The Spark jobs run for real: the sandbox's moto server runs each EMR Serverless job run on the
-machine's Spark (tests/harness/moto_emr_serverless.py, the switch ``DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK``).
+machine's Spark (emulator/emr_serverless.py, the switch ``DATAPLATFORM_EMR_SERVERLESS_LOCAL_SPARK``).
 
     python -m sandbox pipeline [--orders N] [--direct]
 
@@ -27,6 +27,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
+
+from sandbox import ingest
 
 DAG_ID = "orders_pipeline"
 FINISHED = ("success", "failed")
@@ -226,8 +228,6 @@ def bronze_has_partition(sandbox):
 def ingest_through_nifi(sandbox, orders: list[dict], malformed: list[str], folder) -> tuple[datetime.date, dict]:
     """Posts the records to the ingest flow as the first user with the ingest role; the ingestion
     date NiFi stamped (today, UTC) and bronze's objects once every record is in one."""
-    from sandbox import ingest  # pylint: disable=import-outside-toplevel
-
     document = sandbox.platform_document()
     users = ingest.ingest_users(sandbox)
     if not users:

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.sandbox import ROOT, Sandbox
 from emulator.server import free_port
-from tests.harness.podman_hosts import unused_network
+from sandbox.podman_hosts import unused_network
 
 
 def pytest_collection_modifyitems(items):

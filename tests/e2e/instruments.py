@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from sandbox import ingest
 from sandbox.sandbox import ROOT, Sandbox
-from tests.harness.podman_hosts import podman
+from sandbox.podman_hosts import podman
 
 NIFI_CONF = "/opt/nifi/nifi-2.3.0/conf"
 NIFI_PKI = "/etc/dataplatform/pki/nifi"

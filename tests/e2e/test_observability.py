@@ -16,7 +16,7 @@ import pytest
 
 from sandbox.sandbox import Sandbox
 from tests.e2e.instruments import NIFI_CONF, alarm_notices, hosts_of, read_file, ssh_run, until
-from tests.harness.podman_hosts import podman
+from sandbox.podman_hosts import podman
 
 pytestmark = pytest.mark.sandbox_phase(1)
 

@@ -41,10 +41,10 @@ from sandbox import certificate_pipeline, ingest, nifi_distribution, pipeline
 from sandbox.sandbox import ROOT, Sandbox
 from tests.harness import nifi_configuration, nifi_schemas
 from emulator.client import count_actions
-from tests.harness.podman_hosts import podman, wait_booted
+from sandbox.podman_hosts import podman, wait_booted
 from tests.harness.service_memory import unit_memory
 
-from tests.e2e.instruments import (  # noqa: E402
+from tests.e2e.instruments import (
     AIRFLOW_COMPONENTS, daily_totals, until as _until, AIRFLOW_UNITS, NIFI_CONF, NIFI_MANAGED_FILES, READ_ONLY_ACTION, admin_context,
     bundle_context, changed_tasks, checksums, client_context, cluster_nodes, foreign_certificate, hosts_of, identity_on,
     lake_tables, make, nifi, nifi_pids, platform_ca, playbook, read_file, recap, site, ssh_run)
@@ -61,8 +61,8 @@ def test_make_sandbox_from_nothing(sandbox, report, tmp_path):
     report(f"make sandbox from nothing: {sandbox.first_converge_seconds:.0f}s",
            *(f"  {name}: {seconds}s" for name, seconds in phases))
     assert [name for name, _ in phases][:13] == [
-        f"moto server on {sandbox.endpoint}", "terraform apply terraform/bootstrap/local (the account's administrator)",
-        "terraform apply terraform/environments/local (the deploy role)",
+        f"moto server on {sandbox.endpoint}", "terraform apply terraform/bootstrap with environments/local (the account's administrator)",
+        "terraform apply terraform/platform with environments/local (the deploy role)",
         "SSH user CA into Secrets Manager", "package caches (Debian packages, the Airflow wheelhouse)", "podman hosts",
         "RDS stand-in (PostgreSQL)",
         "NiFi distribution into the artifacts bucket (make nifi-distribution, ansible/playbooks/nifi-distribution.yml)",

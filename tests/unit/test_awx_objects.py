@@ -395,7 +395,7 @@ def test_the_host_config_key_secret_is_the_one_the_hosts_read():
     documented = secret.group(1).replace("${var.environment}", "<env>").replace("${var.role}", "<role>")
     assert documented in readme
     # Where the callback URL goes: the environments' variables that feed asg-hosts' awx_callback_url.
-    variables = (REPO_ROOT / "terraform" / "environments" / "dev" / "variables.tf").read_text()
+    variables = (REPO_ROOT / "terraform" / "platform" / "variables.tf").read_text()
     for role in ("nifi", "airflow"):
         assert f'variable "{role}_awx_callback_url"' in variables
         assert f"`{role}_awx_callback_url`" in readme

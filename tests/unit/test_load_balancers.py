@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.load_balancers import (
-    HealthCheck, Listener, Target, TargetGroup, haproxy_configuration, loopback_address, status_matcher,
-    target_health, with_hosts_block)
+from sandbox.haproxy import haproxy_configuration, target_health
+from sandbox.load_balancer_model import HealthCheck, Listener, Target, TargetGroup, loopback_address, status_matcher
+from sandbox.load_balancers import with_hosts_block
 
 pytestmark = pytest.mark.unit
 

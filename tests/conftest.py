@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from emulator.server import REAL_AWS_VARIABLES, MotoServer
+from sandbox.package_cache import ensure_apt_cache
+from sandbox.podman_hosts import PodmanHosts, host_image
+from tests.harness.terraform_fixtures import (  # noqa: F401
+    account_plans,
+    applied_local,
+    legacy_layout,
+    local_bootstrap,
+    local_environment,
+    local_state_bucket,
+    terraform_emulator,
+)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "collections"))
-
-from emulator.server import REAL_AWS_VARIABLES, MotoServer  # noqa: E402
-from tests.harness.package_cache import ensure_apt_cache  # noqa: E402
-from tests.harness.podman_hosts import PodmanHosts, host_image  # noqa: E402
-from tests.harness.terraform_fixtures import (  # noqa: E402,F401
-    account_plans, applied_local, legacy_layout, local_bootstrap, local_environment, local_state_bucket,
-    terraform_emulator)
-
 TEST_REGION = "eu-west-1"
 # Port 9 (discard) on loopback: nothing listens there, so a request fails at once, locally.
 UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"

@@ -6,14 +6,8 @@ The logic is in the package (dataplatform_spark.bronze_to_silver); spark/README.
 """
 
 import sys
-from pathlib import Path
 
-try:
-    from dataplatform_spark import cli
-except ImportError:
-    # Run from a checkout without the zip: the package is beside this folder.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from dataplatform_spark import cli
+from dataplatform_spark import cli
 
 if __name__ == "__main__":
     sys.exit(cli.main("bronze_to_silver"))

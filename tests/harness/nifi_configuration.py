@@ -23,15 +23,12 @@ import json
 import sys
 from pathlib import Path
 
+from lxml import etree
+
+from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_properties import parse_properties
+from tests.harness import nifi_reference, nifi_schemas
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-for _path in (str(REPO_ROOT), str(REPO_ROOT / "collections")):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from lxml import etree  # noqa: E402
-
-from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_properties import parse_properties  # noqa: E402
-from tests.harness import nifi_reference, nifi_schemas  # noqa: E402
 
 XML_FILES = ("authorizers.xml", "users.xml", "authorizations.xml")
 SHARED_FILES = ("authorizers.xml", "zookeeper.properties", "state-management.xml")

@@ -63,7 +63,6 @@ def reference_dir() -> Path:
 
 def defaults_document(release: str = PROVEN_RELEASE) -> dict:
     """The defaults document of ``release``, generated from its reference nifi.properties."""
-    sys.path.insert(0, str(REPO_ROOT / "collections"))
     from ansible_collections.dataplatform.ops.plugins.module_utils.nifi_properties import defaults_document as build
 
     spec = RELEASES[release]

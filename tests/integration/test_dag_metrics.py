@@ -6,17 +6,14 @@ Amazon provider's hooks (the same boto3 clients, with the host's instance role).
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
+from dataplatform_dags import metrics
 
-from tests.conftest import REPO_ROOT, TEST_REGION
 from emulator.client import count_actions
-
-sys.path.insert(0, str(REPO_ROOT / "dags"))
-from dataplatform_dags import metrics  # noqa: E402 - as Airflow imports it, from the bundle's folder
+from tests.conftest import TEST_REGION
 
 pytestmark = pytest.mark.integration
 

@@ -7,22 +7,19 @@ and a server without the local-Spark switch each end the run FAILED with the rea
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import boto3
+import package as spark_package  # spark/package.py, beside the jobs it packages (spark/ is on the path)
 import pytest
 
 from emulator import spark_connector
 from emulator.local_tls import LocalCa
 from emulator.server import MotoServer
-from emulator.settings import OPERATOR_KEYS_VARIABLE
-from emulator.settings import LOCAL_SPARK_VARIABLE
+from emulator.settings import LOCAL_SPARK_VARIABLE, OPERATOR_KEYS_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "spark"))
-import package as spark_package  # noqa: E402 - spark/package.py, beside the jobs it packages
 
 pytestmark = pytest.mark.integration
 

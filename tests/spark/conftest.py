@@ -13,8 +13,6 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPARK_FOLDER = REPO_ROOT / "spark"
-# What --py-files gives the jobs on EMR: the package importable by name.
-sys.path.insert(0, str(SPARK_FOLDER))
 
 
 @pytest.fixture(scope="session")

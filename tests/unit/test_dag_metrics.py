@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from dataplatform_dags import metrics
 
 from tests.conftest import REPO_ROOT
 
 DAGS = REPO_ROOT / "dags"
 MONITORING = REPO_ROOT / "terraform" / "modules" / "monitoring"
-sys.path.insert(0, str(DAGS))
-from dataplatform_dags import metrics  # noqa: E402 - as Airflow imports it, from the bundle's folder
 
 pytestmark = pytest.mark.unit
 

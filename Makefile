@@ -32,7 +32,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/collections
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup package-cache venv host-image terraform-config lint lint-yaml lint-ansible lint-sanity lint-checkov \
-        lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
+        lint-python lint-workflows unit integration molecule terraform-check e2e test sandbox sandbox-down lock clean \
         lock-airflow execution-environment spark spark-package nifi-distribution
 
 help: ## List the targets
@@ -93,10 +93,13 @@ terraform-config: $(TF_CLI_CONFIG_FILE)
 $(TF_CLI_CONFIG_FILE): scripts/terraform-cli-config.sh
 	@bash scripts/terraform-cli-config.sh $@ >/dev/null
 
-lint: lint-yaml lint-ansible lint-sanity lint-checkov lint-workflows ## Every linter (part of make test)
+lint: lint-yaml lint-python lint-ansible lint-sanity lint-checkov lint-workflows ## Every linter (part of make test)
 
 lint-yaml: venv
 	yamllint --strict .
+
+lint-python: venv
+	ruff check .
 
 lint-ansible: venv
 	ansible-lint --profile production --strict

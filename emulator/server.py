@@ -36,8 +36,6 @@ REAL_AWS_VARIABLES = (
 # The sandbox's server listens on every interface: its hosts (podman containers) reach it through
 # their network's gateway, as EC2 instances reach AWS's endpoints.
 ALL_INTERFACES = "0.0.0.0"
-# The folder holding the emulator package: the child runs `python -m emulator` and must import it.
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -107,9 +105,6 @@ class MotoServer(EmulatorClient):
 
     def process_environment(self) -> dict[str, str]:
         environment = {**os.environ, **(self.env or {})}
-        # Until the repository is installed as a package, the child finds `emulator` on its path.
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [str(PACKAGE_PARENT), *filter(None, [environment.get("PYTHONPATH")])])
         if self.tls:
             # EventBridge's calls to API destinations (eventbridge.py) trust what the clients trust.
             environment.setdefault(EVENTS_CA_BUNDLE_VARIABLE, str(self.tls.bundle))

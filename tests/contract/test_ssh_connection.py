@@ -62,11 +62,13 @@ def test_prod_inventory_reaches_the_hosts_prod_plans(account_plans):
 
     secret = resources["module.ssh_user_ca.aws_secretsmanager_secret.user_ca"]
     assert secret["name"] == "dataplatform/prod/ssh/user-ca"
-    # Port 22: only from the automation security group and the administrators' networks.
-    for module, group in (("nifi", "nodes"), ("airflow", "hosts")):
+    # Port 22: only from the automation security group and the administrators' networks (the hosts'
+    # security group is their asg-hosts call's).
+    for module in ("nifi", "airflow"):
+        hosts = f"module.{module}.module.hosts"
         rules = {address: after for address, after in resources.items()
-                 if address.startswith(f"module.{module}.aws_security_group_rule.") and after.get("from_port") == 22}
-        assert set(rules) == {f'module.{module}.aws_security_group_rule.{group}_ssh_from_groups["automation"]'}, rules
+                 if address.startswith(f"{hosts}.aws_security_group_rule.") and after.get("from_port") == 22}
+        assert set(rules) == {f'{hosts}.aws_security_group_rule.ssh_from_groups["automation"]'}, rules
         (rule,) = rules.values()
         assert rule["type"] == "ingress" and rule["to_port"] == settings["ansible_port"] == 22 and rule["protocol"] == "tcp"
     automation = resources["module.networking.aws_security_group_rule.automation_ssh_out"]

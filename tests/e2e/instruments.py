@@ -247,6 +247,26 @@ def alarm_notices(sandbox, alarm: dict, topic: str) -> list[dict]:
             and request.get("params", {}).get("TopicArn") == topic and request.get("source_arn") == alarm["AlarmArn"]]
 
 
+def process_cpu_seconds(container: str, unit: str) -> float:
+    """The CPU seconds (user and system) a unit's main process has used so far."""
+    script = (f"pid=$(systemctl show -p MainPID --value {unit}); "
+              "cut -d' ' -f14,15 /proc/$pid/stat")
+    user, system = podman("exec", container, "sh", "-c", script).stdout.split()
+    return (int(user) + int(system)) / 100
+
+
+def settled(container: str, unit: str, below: float = 0.5, window: float = 15, timeout: float = 300) -> float:
+    """Waits until the unit's process uses less than ``below`` of a core over ``window`` seconds (a
+    JVM past its start-up), at most ``timeout`` seconds. Returns its last share of a core."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = process_cpu_seconds(container, unit)
+        time.sleep(window)
+        share = (process_cpu_seconds(container, unit) - before) / window
+        if share < below or time.monotonic() > deadline:
+            return share
+
+
 def until(action, timeout: float, interval: float = 3):
     """Calls ``action`` until it returns something true (a URL or connection error, or a missing key,
     counts as not yet), at most ``timeout`` seconds."""

@@ -52,7 +52,7 @@ def roots() -> list[Path]:
 # The emulator's one account; every environment is planned or applied in it.
 EMULATOR_ACCOUNT_ID = "123456789012"
 TEST_SSH_USER_CA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtg5odZolx+yY0Hn9LExIQ2I5kSw1AOtGUkm584Fxb3 dataplatform-test-user-ca"
-# The layout before one root served every environment (issue 31): environments/<env> and
+# The layout before one root served every environment: environments/<env> and
 # bootstrap/<env> were roots of their own, local's state a local file.
 LEGACY_LAYOUT_COMMIT = "fa4ba07"
 
@@ -72,7 +72,7 @@ def legacy_terraform_tree(destination: Path, commit: str = LEGACY_LAYOUT_COMMIT)
                              capture_output=True, timeout=120, check=False)
     if archive.returncode != 0:
         raise AssertionError(
-            f"the migration test needs commit {commit} (the layout before issue 31) in the git history of {REPO_ROOT}: "
+            f"the migration test needs commit {commit} (the layout before one root served every environment) in the git history of {REPO_ROOT}: "
             f"`git archive {commit} terraform` failed ({archive.stderr.decode(errors='replace').strip()}). "
             "Fetch the full history (e.g. `git fetch --unshallow`).")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -207,7 +207,7 @@ class EmulatedEnvironment:
 
 @dataclass
 class LegacyRoot:
-    """A root of the layout before issue 31 (``terraform/environments/<env>`` or
+    """A root of the layout before one root served every environment (``terraform/environments/<env>`` or
     ``terraform/bootstrap/<env>`` of ``legacy_terraform_tree``), its state a local file, run as
     the sandbox and the tests ran it then."""
 

@@ -83,8 +83,8 @@ def local_bootstrap(terraform_emulator, local_state_bucket, legacy_layout, tmp_p
     """The account's bootstrap applied with the administrator's key: the GitHub OIDC provider, the
     plan and deploy roles and the permissions boundary, as an account's administrator makes them
     before the environment's first apply. Applied with the older layout (terraform/bootstrap/local
-    of the commit before issue 31), then its state moved into terraform/bootstrap's
-    (``bootstrap.migration``), as an operator with an older state moves it."""
+    of commit fa4ba07, before one root served every environment), then its state moved into
+    terraform/bootstrap's (``bootstrap.migration``), as an operator with an older state moves it."""
     legacy = LegacyRoot(legacy_layout / "bootstrap" / "local", terraform_emulator.endpoint)
     legacy.apply({"aws_endpoint_url": terraform_emulator.endpoint})
     bootstrap = EmulatedEnvironment("local", copy_terraform_tree(tmp_path_factory.mktemp("terraform-bootstrap")),
@@ -100,8 +100,8 @@ def applied_local(local_environment, local_bootstrap, terraform_emulator, legacy
     """The local environment, applied on first use (and again only if a test destroyed it) as the
     bootstrap's deploy role, as the terraform workflow applies an account.
 
-    The first apply is the older layout's (terraform/environments/local of the commit before
-    issue 31, its state a local file); its state is then moved into terraform/platform's backend
+    The first apply is the older layout's (terraform/environments/local of commit fa4ba07, before
+    one root served every environment, its state a local file); its state is then moved into terraform/platform's backend
     and planned there (``migration``), so every later test runs on the new layout with resources
     the older one made. ``apply_requests`` holds the AWS requests the apply made, by ``service:Action``.
     """

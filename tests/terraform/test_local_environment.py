@@ -34,7 +34,7 @@ def test_apply_succeeds_and_names_what_it_left_out(applied_local, report):
 
 @pytest.mark.parametrize("fixture", ["local_bootstrap", "applied_local"])
 def test_the_older_layouts_state_moved_into_the_one_root_plans_no_change(fixture, request, report):
-    """Issue 31's proof that no resource is replaced: the bootstrap and the environment applied with
+    """The proof that moving to one root replaces no resource: the bootstrap and the environment applied with
     the layout of commit LEGACY_LAYOUT_COMMIT (a root per environment, local's state a local file),
     their states pushed into the new roots' S3 backend, planned: only addresses move (the moved
     blocks of nifi and airflow), the apply of the moves changes no resource, and the plan after it

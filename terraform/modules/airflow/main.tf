@@ -189,7 +189,7 @@ module "hosts" {
   tags                  = var.tags
 }
 
-# The hosts' security group and its SSH and HTTPS egress rules moved into asg-hosts (issue 31):
+# The hosts' security group and its SSH and HTTPS egress rules moved into asg-hosts:
 # states from before keep their group and rules.
 moved {
   from = aws_security_group.hosts

@@ -13,8 +13,7 @@ import base64
 
 from ansible_collections.dataplatform.ops.plugins.module_utils import platform
 
-from emulator.client import EmulatorClient
-from sandbox import accounts, host_boot
+from sandbox import accounts, aws_emulator, host_boot
 from sandbox.podman_hosts import HOST_CA_BUNDLE, host_image, podman, wait_booted
 from sandbox.settings import CONTAINER_TAG, ENV, INSTANCE_LABEL, SandboxError, Settings
 
@@ -93,7 +92,7 @@ def user_data(sandbox: Settings, launch_template_id: str, cache: dict[str, str])
 
 def publish_console(sandbox: Settings, instance: dict) -> None:
     """What the host printed to its console, for ec2:GetConsoleOutput."""
-    EmulatorClient(sandbox.endpoint, ca_bundle=sandbox.tls.bundle).post_console_output(
+    aws_emulator.client(sandbox).post_console_output(
         instance["instance_id"], host_boot.console_output(instance["container"]))
 
 
